@@ -1,0 +1,64 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/slipwayhq/slipway/e2e/sim"
+)
+
+// env is what every test needs to reach the cluster under test.
+var env struct {
+	kubeconfig string
+	config     *rest.Config
+	client     kubernetes.Interface
+	cluster    *sim.Cluster // nil when E2E_KUBECONFIG names an outside cluster
+}
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	// The first run builds the control plane (about 20 minutes on 2 cores);
+	// the build and start share this budget.
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Minute)
+	defer cancel()
+	if kc := os.Getenv("E2E_KUBECONFIG"); kc != "" {
+		env.kubeconfig = kc
+	} else {
+		timing := sim.Timing(os.Getenv("E2E_POD_TIMING"))
+		start := time.Now()
+		c, err := sim.Start(ctx, sim.Options{Timing: timing, Log: os.Stderr})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "e2e: cannot start the hermetic cluster:", err)
+			return 1
+		}
+		defer c.Stop()
+		fmt.Fprintf(os.Stderr, "e2e: hermetic cluster ready in %s (kubeconfig %s)\n", time.Since(start).Round(time.Millisecond), c.Kubeconfig)
+		env.cluster, env.kubeconfig = c, c.Kubeconfig
+	}
+	var err error
+	if env.config, err = clientcmd.BuildConfigFromFlags("", env.kubeconfig); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	env.config.QPS, env.config.Burst = 100, 200
+	if env.client, err = kubernetes.NewForConfig(env.config); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	code := m.Run()
+	if code != 0 && env.cluster != nil {
+		fmt.Fprintln(os.Stderr, "e2e: tests failed; control-plane log tails follow")
+		fmt.Fprintln(os.Stderr, env.cluster.LogTails(20))
+	}
+	return code
+}
