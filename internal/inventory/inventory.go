@@ -1,0 +1,140 @@
+package inventory
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
+)
+
+// Where the inventory lives.
+const (
+	Namespace = "slipway-system"
+	Name      = "slipway-inventory"
+	dataKey   = "components.json"
+)
+
+// Entry is one installed component.
+type Entry struct {
+	Component      string   `json:"component"`
+	Namespace      string   `json:"namespace"`
+	Release        string   `json:"release"`
+	Chart          string   `json:"chart"`
+	Version        string   `json:"version"`
+	Needs          []string `json:"needs,omitempty"`
+	Secret         string   `json:"secret,omitempty"` // credentials Secret in Namespace
+	URL            string   `json:"url,omitempty"`
+	Profile        string   `json:"profile"`
+	ProfileVersion string   `json:"profileVersion"`
+}
+
+// ErrEmpty means slipway has installed nothing in this cluster.
+var ErrEmpty = errors.New("no slipway components in this cluster")
+
+// Load reads the inventory. A missing one is ErrEmpty; a forbidden read
+// names the permission needed.
+func Load(ctx context.Context, c kubernetes.Interface) ([]Entry, error) {
+	cm, err := c.CoreV1().ConfigMaps(Namespace).Get(ctx, Name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, fmt.Errorf("%w (no configmap %s/%s); install the platform with `slipway up`", ErrEmpty, Namespace, Name)
+	case apierrors.IsForbidden(err):
+		return nil, fmt.Errorf("not allowed to read configmap %s/%s, where slipway records what it installed: grant `get` on configmaps in namespace %s: %w", Namespace, Name, Namespace, err)
+	case err != nil:
+		return nil, fmt.Errorf("read inventory %s/%s: %w", Namespace, Name, err)
+	}
+	var entries []Entry
+	if err := json.Unmarshal([]byte(cm.Data[dataKey]), &entries); err != nil {
+		return nil, fmt.Errorf("inventory %s/%s is corrupt (%v); `slipway up` rewrites it", Namespace, Name, err)
+	}
+	if len(entries) == 0 {
+		return nil, fmt.Errorf("%w; install the platform with `slipway up`", ErrEmpty)
+	}
+	return entries, nil
+}
+
+// Upsert adds or replaces entries (by component), creating the namespace
+// and ConfigMap when needed.
+func Upsert(ctx context.Context, c kubernetes.Interface, add ...Entry) error {
+	return update(ctx, c, func(cur map[string]Entry) {
+		for _, e := range add {
+			cur[e.Component] = e
+		}
+	})
+}
+
+// Remove deletes entries by component; the ConfigMap stays, possibly empty.
+func Remove(ctx context.Context, c kubernetes.Interface, components ...string) error {
+	return update(ctx, c, func(cur map[string]Entry) {
+		for _, name := range components {
+			delete(cur, name)
+		}
+	})
+}
+
+func update(ctx context.Context, c kubernetes.Interface, mutate func(map[string]Entry)) error {
+	if err := ensureNamespace(ctx, c); err != nil {
+		return err
+	}
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cms := c.CoreV1().ConfigMaps(Namespace)
+		cm, err := cms.Get(ctx, Name, metav1.GetOptions{})
+		create := apierrors.IsNotFound(err)
+		if err != nil && !create {
+			return fmt.Errorf("read inventory %s/%s: %w", Namespace, Name, err)
+		}
+		if create {
+			cm = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: Name, Namespace: Namespace,
+				Labels: map[string]string{"app.kubernetes.io/managed-by": "slipway"}}}
+		}
+		cur := map[string]Entry{}
+		var entries []Entry
+		if raw := cm.Data[dataKey]; raw != "" {
+			if err := json.Unmarshal([]byte(raw), &entries); err != nil {
+				entries = nil // corrupt: rebuilt from what this run knows
+			}
+		}
+		for _, e := range entries {
+			cur[e.Component] = e
+		}
+		mutate(cur)
+		entries = entries[:0]
+		for _, e := range cur {
+			entries = append(entries, e)
+		}
+		sort.Slice(entries, func(i, j int) bool { return entries[i].Component < entries[j].Component })
+		data, err := json.MarshalIndent(entries, "", "  ")
+		if err != nil {
+			return err
+		}
+		cm.Data = map[string]string{dataKey: string(data)}
+		if create {
+			_, err = cms.Create(ctx, cm, metav1.CreateOptions{})
+		} else {
+			_, err = cms.Update(ctx, cm, metav1.UpdateOptions{})
+		}
+		return err
+	})
+}
+
+func ensureNamespace(ctx context.Context, c kubernetes.Interface) error {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: Namespace, Labels: map[string]string{"app.kubernetes.io/managed-by": "slipway"}}}
+	_, err := c.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{})
+	if err == nil || apierrors.IsAlreadyExists(err) {
+		return nil
+	}
+	if apierrors.IsForbidden(err) {
+		// Maybe it exists and we may only not create namespaces.
+		if _, gerr := c.CoreV1().Namespaces().Get(ctx, Namespace, metav1.GetOptions{}); gerr == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("create namespace %s for slipway's inventory: %w", Namespace, err)
+}

@@ -1,0 +1,123 @@
+package kube
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// Client-side rate limits. client-go's defaults (5 QPS, burst 10) throttle
+// a parallel install of several charts; the API server's own priority and
+// fairness still protects it.
+const (
+	QPS   = 50
+	Burst = 100
+)
+
+// Options select the cluster.
+type Options struct {
+	Kubeconfig string // empty: KUBECONFIG or ~/.kube/config
+	Context    string // empty: the current context
+	// Wrap, if set, wraps the HTTP transport of every client (tests and
+	// benchmarks count requests with it).
+	Wrap func(http.RoundTripper) http.RoundTripper
+}
+
+// Cluster is a connection to one cluster.
+type Cluster struct {
+	Context, Server string
+	Config          *rest.Config
+	Client          kubernetes.Interface
+	// Getter is what the Helm SDK takes.
+	Getter genericclioptions.RESTClientGetter
+}
+
+// ErrUnreachable marks a cluster that did not answer.
+var ErrUnreachable = errors.New("cluster unreachable")
+
+// Load builds clients from the kubeconfig without contacting the cluster.
+func Load(o Options) (*Cluster, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if o.Kubeconfig != "" {
+		if _, err := os.Stat(o.Kubeconfig); err != nil {
+			return nil, fmt.Errorf("kubeconfig %s: %w", o.Kubeconfig, err)
+		}
+		rules.ExplicitPath = o.Kubeconfig
+	}
+	overrides := &clientcmd.ConfigOverrides{CurrentContext: o.Context}
+	loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
+	raw, err := loader.RawConfig()
+	if err != nil {
+		return nil, fmt.Errorf("read kubeconfig: %w", err)
+	}
+	ctxName := o.Context
+	if ctxName == "" {
+		ctxName = raw.CurrentContext
+	}
+	if ctxName == "" {
+		return nil, fmt.Errorf("%w: no current context in the kubeconfig (%s); create a cluster with `make cluster` (kind) or pass --context", ErrUnreachable, describeKubeconfig(o.Kubeconfig))
+	}
+	if _, ok := raw.Contexts[ctxName]; !ok {
+		return nil, fmt.Errorf("%w: context %q is not in the kubeconfig (%s); `kubectl config get-contexts` lists the ones there are", ErrUnreachable, ctxName, describeKubeconfig(o.Kubeconfig))
+	}
+	cfg, err := loader.ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig context %q: %w", ctxName, err)
+	}
+	tune(cfg, o.Wrap)
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	flags := genericclioptions.NewConfigFlags(true)
+	flags.KubeConfig, flags.Context = &o.Kubeconfig, &ctxName
+	flags.WrapConfigFn = func(c *rest.Config) *rest.Config { tune(c, o.Wrap); return c }
+	return &Cluster{Context: ctxName, Server: cfg.Host, Config: cfg, Client: client, Getter: flags}, nil
+}
+
+func tune(c *rest.Config, wrap func(http.RoundTripper) http.RoundTripper) {
+	c.QPS, c.Burst = QPS, Burst
+	if wrap != nil {
+		c.Wrap(wrap)
+	}
+}
+
+func describeKubeconfig(explicit string) string {
+	switch {
+	case explicit != "":
+		return explicit
+	case os.Getenv("KUBECONFIG") != "":
+		return "KUBECONFIG=" + os.Getenv("KUBECONFIG")
+	default:
+		return clientcmd.RecommendedHomeFile
+	}
+}
+
+// Connect loads the kubeconfig and checks that the API server answers
+// within timeout, so that a missing cluster fails in a second with a
+// message that says which context and server were tried.
+func Connect(ctx context.Context, o Options, timeout time.Duration) (*Cluster, error) {
+	c, err := Load(o)
+	if err != nil {
+		return nil, err
+	}
+	cfg := rest.CopyConfig(c.Config)
+	cfg.Timeout = timeout
+	probe, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := probe.Discovery().ServerVersion(); err != nil {
+		return nil, fmt.Errorf("%w: context %q, server %s: %v\nis the cluster running? create one with `make cluster` (kind, from kind-config.yaml) or `slipway up --create-cluster`, or pick another with --context",
+			ErrUnreachable, c.Context, c.Server, err)
+	}
+	return c, nil
+}

@@ -1,0 +1,260 @@
+package plan
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/slipwayhq/slipway/internal/profile"
+)
+
+// Chart is a chart resolved to one exact version.
+type Chart struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Ref     string `json:"ref"`              // where it is fetched from: URL, oci:// ref or path
+	Digest  string `json:"digest,omitempty"` // sha256:… when known
+}
+
+// Credential is what the plan needs to wire a component's credentials
+// into its values. Password is used only to derive values (a bcrypt hash
+// computed by the caller in Hash); it is never put into values itself.
+type Credential struct {
+	SecretName, UsernameKey, PasswordKey string
+	Username                             string
+	Hash, Mtime                          string // bcrypt hash and its mtime, for charts that need them
+}
+
+// Input is everything a plan is built from.
+type Input struct {
+	Profile     *profile.Profile // already selected (choices and --without applied)
+	Charts      map[string]Chart // by component name
+	Credentials map[string]Credential
+	Domain, IP  string
+	// Overrides per component, in the order given: -f files first, then --set.
+	Files map[string][]map[string]any
+	Sets  map[string][]map[string]any
+	// Extra generated values per component (e.g. GitOps wiring), merged with
+	// the generated layer.
+	Generated map[string]map[string]any
+}
+
+// Release is one component as it will be applied.
+type Release struct {
+	Component string         `json:"component"`
+	Namespace string         `json:"namespace"`
+	Name      string         `json:"release"`
+	Chart     Chart          `json:"chart"`
+	Needs     []string       `json:"needs,omitempty"`
+	Host      string         `json:"host,omitempty"`
+	URL       string         `json:"url,omitempty"`
+	Values    map[string]any `json:"values"`
+	Warning   string         `json:"warning,omitempty"`
+	// Secret is the credentials Secret (in Namespace), empty if none.
+	Secret string `json:"secret,omitempty"`
+}
+
+// Plan is the ordered list of releases.
+type Plan struct {
+	Profile  string    `json:"profile"`
+	Version  string    `json:"profileVersion"`
+	Releases []Release `json:"releases"` // in a valid apply order
+}
+
+// Build makes the plan. Every problem is reported together.
+func Build(in Input) (*Plan, error) {
+	p := in.Profile
+	var problems []string
+	names := map[string]bool{}
+	for _, c := range p.Components {
+		names[c.Name] = true
+	}
+	for _, m := range []map[string][]map[string]any{in.Files, in.Sets} {
+		for comp := range m {
+			if !names[comp] {
+				problems = append(problems, fmt.Sprintf("values given for component %q, which is not in profile %s@%s (components: %s)", comp, p.Name, p.Version, strings.Join(sortedKeys(names), ", ")))
+			}
+		}
+	}
+	ingressClass := ""
+	for _, c := range p.Components {
+		if c.Group == "ingress" && c.IngressClass != "" {
+			ingressClass = c.IngressClass
+		}
+	}
+	out := &Plan{Profile: p.Name, Version: p.Version}
+	for _, c := range p.Components {
+		chart, ok := in.Charts[c.Name]
+		if !ok {
+			problems = append(problems, fmt.Sprintf("component %s: no resolved chart version", c.Name))
+			continue
+		}
+		r := Release{Component: c.Name, Namespace: c.Namespace, Name: c.Release, Chart: chart, Warning: c.Warning}
+		if r.Name == "" {
+			r.Name = c.Name
+		}
+		for _, n := range c.Needs {
+			if names[n] {
+				r.Needs = append(r.Needs, n)
+			}
+		}
+		gen := map[string]any{}
+		if c.Host != nil && c.Host.Prefix != "" {
+			r.Host = Hostname(c.Host.Prefix, in.IP, in.Domain)
+			r.URL = "http://" + r.Host
+			for _, path := range c.Host.Paths {
+				setPath(gen, path, r.Host)
+			}
+			if ingressClass != "" {
+				for _, path := range c.Host.ClassPaths {
+					setPath(gen, path, ingressClass)
+				}
+			}
+		}
+		if c.Credentials != nil {
+			cred, ok := in.Credentials[c.Name]
+			if !ok {
+				problems = append(problems, fmt.Sprintf("component %s: declares credentials but none were provided", c.Name))
+			} else {
+				r.Secret = cred.SecretName
+				inj := c.Credentials.Inject
+				for _, path := range inj.ExistingSecret {
+					setPath(gen, path, cred.SecretName)
+				}
+				for _, path := range inj.UsernameKey {
+					setPath(gen, path, cred.UsernameKey)
+				}
+				for _, path := range inj.PasswordKey {
+					setPath(gen, path, cred.PasswordKey)
+				}
+				for _, path := range inj.Bcrypt {
+					setPath(gen, path, cred.Hash)
+				}
+				for _, path := range inj.BcryptMtime {
+					setPath(gen, path, cred.Mtime)
+				}
+			}
+		}
+		values := Merge(nil, c.Values)
+		values = Merge(values, gen)
+		values = Merge(values, in.Generated[c.Name])
+		for _, f := range in.Files[c.Name] {
+			values = Merge(values, f)
+		}
+		for _, s := range in.Sets[c.Name] {
+			values = Merge(values, s)
+		}
+		r.Values = values
+		out.Releases = append(out.Releases, r)
+	}
+	if len(problems) > 0 {
+		return nil, &Error{Problems: problems}
+	}
+	return out, nil
+}
+
+// Error lists every problem found while planning.
+type Error struct{ Problems []string }
+
+func (e *Error) Error() string { return strings.Join(e.Problems, "\n") }
+
+// Hostname is <prefix>.<ip>.<domain>, the sslip.io convention.
+func Hostname(prefix, ip, domain string) string {
+	return strings.Join([]string{prefix, ip, strings.TrimPrefix(domain, ".")}, ".")
+}
+
+// Levels groups releases by depth in the needs graph: every release in
+// level n needs only releases in levels < n. Releases in one level can be
+// applied in parallel. The profile has been validated to be acyclic.
+func (p *Plan) Levels() [][]Release {
+	depth := map[string]int{}
+	var levels [][]Release
+	for _, r := range p.Releases { // Releases are in profile order; needs may point forward
+		depth[r.Component] = -1
+	}
+	var visit func(name string) int
+	byName := map[string]Release{}
+	for _, r := range p.Releases {
+		byName[r.Component] = r
+	}
+	visit = func(name string) int {
+		if d := depth[name]; d >= 0 {
+			return d
+		}
+		d := 0
+		for _, n := range byName[name].Needs {
+			if nd := visit(n) + 1; nd > d {
+				d = nd
+			}
+		}
+		depth[name] = d
+		return d
+	}
+	for _, r := range p.Releases {
+		d := visit(r.Component)
+		for len(levels) <= d {
+			levels = append(levels, nil)
+		}
+		levels[d] = append(levels[d], r)
+	}
+	return levels
+}
+
+// Merge returns dst with src merged in: maps merge key by key, anything
+// else in src replaces what dst has. Neither input is modified.
+func Merge(dst, src map[string]any) map[string]any {
+	out := make(map[string]any, len(dst)+len(src))
+	for k, v := range dst {
+		out[k] = v
+	}
+	for k, v := range src {
+		if sm, ok := v.(map[string]any); ok {
+			if dm, ok := out[k].(map[string]any); ok {
+				out[k] = Merge(dm, sm)
+				continue
+			}
+			out[k] = Merge(nil, sm)
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// setPath sets a dotted values path (a.b.c) in m, creating maps on the way.
+func setPath(m map[string]any, path string, v any) {
+	parts := strings.Split(path, ".")
+	for _, p := range parts[:len(parts)-1] {
+		next, ok := m[p].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			m[p] = next
+		}
+		m = next
+	}
+	m[parts[len(parts)-1]] = v
+}
+
+// Lookup reads a dotted path from values, for tests and reports.
+func Lookup(m map[string]any, path string) (any, bool) {
+	var cur any = m
+	for _, p := range strings.Split(path, ".") {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if cur, ok = mm[p]; !ok {
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+func sortedKeys(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,152 @@
+package plan
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/slipwayhq/slipway/internal/profile"
+	"github.com/slipwayhq/slipway/profiles"
+)
+
+func defaultInput(t *testing.T, choices map[string]string) Input {
+	t.Helper()
+	p, err := profile.NewCatalog(profiles.FS).Resolve("default@1.0.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel, err := profile.Select(p, choices, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	charts := map[string]Chart{}
+	for _, c := range sel.Components {
+		charts[c.Name] = Chart{Name: c.Chart.Name, Version: "1.0.0"}
+	}
+	return Input{
+		Profile: sel, Charts: charts, Domain: "sslip.io", IP: "127.0.0.1",
+		Credentials: map[string]Credential{
+			"jenkins": {SecretName: "jenkins-admin-credentials", UsernameKey: "jenkins-admin-user", PasswordKey: "jenkins-admin-password", Username: "admin"},
+			"argocd":  {SecretName: "argocd-admin-credentials", Hash: "$2a$10$hash", Mtime: "2026-11-24T12:00:00Z"},
+		},
+	}
+}
+
+func lookup(t *testing.T, r Release, path string) any {
+	t.Helper()
+	v, ok := Lookup(r.Values, path)
+	if !ok {
+		t.Fatalf("%s: no value at %s", r.Component, path)
+	}
+	return v
+}
+
+func TestBuildWiresHostsClassesAndCredentials(t *testing.T) {
+	p, err := Build(defaultInput(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]Release{}
+	for _, r := range p.Releases {
+		byName[r.Component] = r
+	}
+	j := byName["jenkins"]
+	if j.URL != "http://jenkins.127.0.0.1.sslip.io" {
+		t.Errorf("jenkins URL %q", j.URL)
+	}
+	for path, want := range map[string]any{
+		"controller.ingress.hostName":         "jenkins.127.0.0.1.sslip.io",
+		"controller.ingress.ingressClassName": "traefik",
+		"controller.admin.existingSecret":     "jenkins-admin-credentials",
+		"controller.admin.passwordKey":        "jenkins-admin-password",
+		"controller.ingress.enabled":          true, // profile default kept beside generated keys
+	} {
+		if got := lookup(t, j, path); got != want {
+			t.Errorf("jenkins %s = %v, want %v", path, got, want)
+		}
+	}
+	a := byName["argocd"]
+	if got := lookup(t, a, "configs.secret.argocdServerAdminPassword"); got != "$2a$10$hash" {
+		t.Errorf("argocd hash = %v", got)
+	}
+	if !reflect.DeepEqual(j.Needs, []string{"traefik"}) {
+		t.Errorf("jenkins needs %v", j.Needs)
+	}
+	for _, r := range p.Releases {
+		for _, v := range flatten(r.Values) {
+			if strings.Contains(v, "password") && strings.Contains(v, "=") {
+				t.Errorf("%s: values look like they hold a password: %s", r.Component, v)
+			}
+		}
+	}
+}
+
+func flatten(m map[string]any) []string {
+	var out []string
+	for k, v := range m {
+		if mm, ok := v.(map[string]any); ok {
+			for _, s := range flatten(mm) {
+				out = append(out, k+"."+s)
+			}
+			continue
+		}
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestValuePrecedence(t *testing.T) {
+	in := defaultInput(t, nil)
+	in.Files = map[string][]map[string]any{"jenkins": {
+		{"controller": map[string]any{"numExecutors": 1, "ingress": map[string]any{"hostName": "from-file"}}},
+		{"controller": map[string]any{"numExecutors": 2}},
+	}}
+	in.Sets = map[string][]map[string]any{"jenkins": {{"controller": map[string]any{"numExecutors": 3}}}}
+	p, err := Build(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := p.Releases[1]
+	if got := lookup(t, j, "controller.numExecutors"); got != 3 {
+		t.Errorf("--set should win: %v", got)
+	}
+	if got := lookup(t, j, "controller.ingress.hostName"); got != "from-file" {
+		t.Errorf("a file should beat the generated hostname: %v", got)
+	}
+	if got := lookup(t, j, "controller.ingress.enabled"); got != true {
+		t.Errorf("a file must not wipe sibling keys: %v", got)
+	}
+}
+
+func TestBuildReportsAllProblems(t *testing.T) {
+	in := defaultInput(t, nil)
+	delete(in.Credentials, "argocd")
+	in.Sets = map[string][]map[string]any{"jenkinz": {{"a": 1}}}
+	_, err := Build(in)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{`values given for component "jenkinz"`, "component argocd: declares credentials but none were provided"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in %v", want, err)
+		}
+	}
+}
+
+func TestLevels(t *testing.T) {
+	p, err := Build(defaultInput(t, map[string]string{"gitops": "flux"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, lvl := range p.Levels() {
+		var names []string
+		for _, r := range lvl {
+			names = append(names, r.Component)
+		}
+		got = append(got, strings.Join(names, ","))
+	}
+	if want := "traefik,flux-operator|jenkins,flux-instance"; strings.Join(got, "|") != want {
+		t.Errorf("levels %v, want %s", got, want)
+	}
+}

@@ -1,0 +1,147 @@
+package profile
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Decode parses one profile document strictly. file names it in messages.
+// Every unknown field is reported (with its line), then the profile is
+// validated; all problems come back together in one *ValidationError.
+func Decode(file string, data []byte) (*Profile, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, &ValidationError{Problems: []Problem{{File: file, Message: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}}}
+	}
+	if root.Kind != yaml.DocumentNode || len(root.Content) == 0 {
+		return nil, &ValidationError{Problems: []Problem{{File: file, Message: "empty document: a profile starts with apiVersion: " + APIVersion + " and kind: " + Kind}}}
+	}
+	doc := root.Content[0]
+	if doc.Kind != yaml.MappingNode {
+		return nil, &ValidationError{Problems: []Problem{{File: file, Line: doc.Line, Message: "a profile is a YAML mapping, got " + nodeKind(doc)}}}
+	}
+	// Dispatch on apiVersion/kind before anything else: an unknown kind
+	// would otherwise drown in unknown-field errors.
+	apiVersion, kind := scalar(doc, "apiVersion"), scalar(doc, "kind")
+	if apiVersion != APIVersion || kind != Kind {
+		return nil, &ValidationError{Problems: []Problem{{File: file, Line: doc.Line, Field: "apiVersion",
+			Message: fmt.Sprintf("unsupported apiVersion %q and kind %q: this slipway reads apiVersion: %s, kind: %s", apiVersion, kind, APIVersion, Kind)}}}
+	}
+	var problems []Problem
+	unknownFields(doc, reflect.TypeOf(Profile{}), "", func(line int, field, msg string) {
+		problems = append(problems, Problem{File: file, Line: line, Field: field, Message: msg})
+	})
+	var p Profile
+	if err := doc.Decode(&p); err != nil {
+		problems = append(problems, Problem{File: file, Message: strings.TrimPrefix(err.Error(), "yaml: ")})
+	}
+	if len(problems) > 0 {
+		return nil, &ValidationError{Problems: problems}
+	}
+	p.File = file
+	p.ApplyDefaults()
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+func scalar(m *yaml.Node, key string) string {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key && m.Content[i+1].Kind == yaml.ScalarNode {
+			return m.Content[i+1].Value
+		}
+	}
+	return ""
+}
+
+func nodeKind(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return fmt.Sprintf("%q", n.Value)
+	}
+	return "something else"
+}
+
+// unknownFields walks a YAML node alongside the Go type it decodes into and
+// reports every mapping key that names no field, with its path and line.
+// Free-form maps (values) are not walked.
+func unknownFields(n *yaml.Node, t reflect.Type, path string, report func(line int, field, msg string)) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
+		fields := map[string]reflect.Type{}
+		var names []string
+		for i := range t.NumField() {
+			f := t.Field(i)
+			tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
+			if tag == "" || tag == "-" {
+				continue
+			}
+			fields[tag] = f.Type
+			names = append(names, tag)
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key, val := n.Content[i], n.Content[i+1]
+			ft, ok := fields[key.Value]
+			if !ok {
+				report(key.Line, join(path, key.Value), fmt.Sprintf("unknown field %q%s (known: %s)", key.Value, suggest(key.Value, names), strings.Join(names, ", ")))
+				continue
+			}
+			unknownFields(val, ft, join(path, key.Value), report)
+		}
+	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
+		for i, item := range n.Content {
+			unknownFields(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i), report)
+		}
+	}
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// suggest returns `, did you mean "x"?` for a near miss.
+func suggest(got string, known []string) string {
+	best, bestD := "", 3
+	for _, k := range known {
+		if d := distance(strings.ToLower(got), strings.ToLower(k)); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(", did you mean %q?", best)
+}
+
+// distance is the Levenshtein edit distance.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,121 @@
+package profile
+
+// APIVersion and Kind identify a profile document.
+const (
+	APIVersion = "slipway.dev/v1alpha1"
+	Kind       = "Profile"
+)
+
+// Profile is one version of a profile.
+type Profile struct {
+	APIVersion  string            `json:"apiVersion" yaml:"apiVersion"`
+	Kind        string            `json:"kind" yaml:"kind"`
+	Name        string            `json:"name" yaml:"name"`
+	Version     string            `json:"version" yaml:"version"`
+	Description string            `json:"description" yaml:"description"`
+	Choices     map[string]string `json:"choices,omitempty" yaml:"choices"`
+	Components  []Component       `json:"components" yaml:"components"`
+
+	// File is where the profile was read from (for messages).
+	File string `json:"-" yaml:"-"`
+	// Dir is the directory relative chart paths resolve against; empty for
+	// embedded profiles, whose chart paths name slipway's own charts.
+	Dir string `json:"-" yaml:"-"`
+}
+
+// Component is one Helm release of the platform.
+type Component struct {
+	Name         string         `json:"name" yaml:"name"`
+	Group        string         `json:"group,omitempty" yaml:"group"`
+	Option       string         `json:"option,omitempty" yaml:"option"`
+	IngressClass string         `json:"ingressClass,omitempty" yaml:"ingressClass"`
+	Chart        Chart          `json:"chart" yaml:"chart"`
+	Namespace    string         `json:"namespace" yaml:"namespace"`
+	Release      string         `json:"release,omitempty" yaml:"release"`
+	Needs        []string       `json:"needs,omitempty" yaml:"needs"`
+	Values       map[string]any `json:"values,omitempty" yaml:"values"`
+	Host         *Host          `json:"host,omitempty" yaml:"host"`
+	Credentials  *Credentials   `json:"credentials,omitempty" yaml:"credentials"`
+	Warning      string         `json:"warning,omitempty" yaml:"warning"`
+}
+
+// Chart says where a component's chart comes from: exactly one of a
+// classic repository (Repo and Name), an OCI reference, or a local Path.
+type Chart struct {
+	Repo    string `json:"repo,omitempty" yaml:"repo"`
+	Name    string `json:"name,omitempty" yaml:"name"`
+	OCI     string `json:"oci,omitempty" yaml:"oci"`
+	Path    string `json:"path,omitempty" yaml:"path"`
+	Version string `json:"version" yaml:"version"` // Masterminds semver constraint
+}
+
+// Host is how a component is exposed on the ingress.
+type Host struct {
+	Prefix     string   `json:"prefix" yaml:"prefix"`
+	Paths      []string `json:"paths,omitempty" yaml:"paths"`           // values paths receiving the hostname
+	ClassPaths []string `json:"classPaths,omitempty" yaml:"classPaths"` // values paths receiving the ingress class
+}
+
+// Credentials declare an admin login slipway generates and owns.
+type Credentials struct {
+	Username    string `json:"username" yaml:"username"`
+	SecretName  string `json:"secretName,omitempty" yaml:"secretName"`
+	UsernameKey string `json:"usernameKey,omitempty" yaml:"usernameKey"`
+	PasswordKey string `json:"passwordKey,omitempty" yaml:"passwordKey"`
+	Length      int    `json:"length,omitempty" yaml:"length"`
+	Digits      int    `json:"digits,omitempty" yaml:"digits"`
+	Symbols     int    `json:"symbols,omitempty" yaml:"symbols"`
+	Inject      Inject `json:"inject" yaml:"inject"`
+}
+
+// Inject says how the chart consumes the credentials: values paths that
+// receive the Secret's name and keys (charts that take a Secret), or a
+// bcrypt hash of the password and its mtime (charts that take a hash).
+type Inject struct {
+	ExistingSecret []string `json:"existingSecret,omitempty" yaml:"existingSecret"`
+	UsernameKey    []string `json:"usernameKey,omitempty" yaml:"usernameKey"`
+	PasswordKey    []string `json:"passwordKey,omitempty" yaml:"passwordKey"`
+	Bcrypt         []string `json:"bcrypt,omitempty" yaml:"bcrypt"`
+	BcryptMtime    []string `json:"bcryptMtime,omitempty" yaml:"bcryptMtime"`
+}
+
+// Credential defaults.
+const (
+	DefaultLength  = 24
+	MinLength      = 16
+	DefaultDigits  = 4
+	DefaultSymbols = 2
+)
+
+// ApplyDefaults fills in what a profile may leave out.
+func (p *Profile) ApplyDefaults() {
+	for i := range p.Components {
+		c := &p.Components[i]
+		if c.Release == "" {
+			c.Release = c.Name
+		}
+		if cr := c.Credentials; cr != nil {
+			if cr.Username == "" {
+				cr.Username = "admin"
+			}
+			if cr.SecretName == "" {
+				cr.SecretName = "slipway-" + c.Name + "-admin"
+			}
+			if cr.UsernameKey == "" {
+				cr.UsernameKey = "username"
+			}
+			if cr.PasswordKey == "" {
+				cr.PasswordKey = "password"
+			}
+			if cr.Length == 0 {
+				cr.Length = DefaultLength
+			}
+			if cr.Digits == 0 {
+				cr.Digits = DefaultDigits
+			}
+			if cr.Symbols == 0 {
+				cr.Symbols = DefaultSymbols
+			}
+		}
+	}
+}

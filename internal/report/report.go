@@ -1,0 +1,127 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"sigs.k8s.io/yaml"
+)
+
+// Component is one installed component as reported after `up`.
+type Component struct {
+	Name      string `json:"name"`
+	Chart     string `json:"chart"`
+	Version   string `json:"version"`
+	Namespace string `json:"namespace"`
+	Release   string `json:"release"`
+	Action    string `json:"action,omitempty"` // install, upgrade, unchanged, dry-run
+	Status    string `json:"status"`           // ready, failed, not-ready, planned
+	URL       string `json:"url,omitempty"`
+	Username  string `json:"username,omitempty"`
+	Password  string `json:"password,omitempty"`
+	Secret    string `json:"secret,omitempty"` // namespace/name of the credentials Secret
+	Warning   string `json:"warning,omitempty"`
+}
+
+// Up is the result document of `slipway up`.
+type Up struct {
+	Profile    string      `json:"profile"`
+	Version    string      `json:"profileVersion"`
+	Context    string      `json:"context,omitempty"`
+	DryRun     bool        `json:"dryRun,omitempty"`
+	Components []Component `json:"components"`
+	Notes      []string    `json:"notes,omitempty"`
+}
+
+// Format is an output format: table, json or yaml.
+type Format string
+
+const (
+	Table Format = "table"
+	JSON  Format = "json"
+	YAML  Format = "yaml"
+)
+
+// ParseFormat checks a -o value.
+func ParseFormat(s string, allowed ...Format) (Format, error) {
+	if len(allowed) == 0 {
+		allowed = []Format{Table, JSON, YAML}
+	}
+	var names []string
+	for _, f := range allowed {
+		if string(f) == s {
+			return f, nil
+		}
+		names = append(names, string(f))
+	}
+	return "", fmt.Errorf("unknown output format %q: use one of %s", s, strings.Join(names, ", "))
+}
+
+// Encode writes v as indented JSON or YAML.
+func Encode(w io.Writer, f Format, v any) error {
+	switch f {
+	case JSON:
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	case YAML:
+		data, err := yaml.Marshal(v)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(data)
+		return err
+	}
+	return fmt.Errorf("format %q is not a document format", f)
+}
+
+// WriteUp renders the result of `up`.
+func WriteUp(w io.Writer, f Format, r Up) error {
+	if f != Table {
+		return Encode(w, f, r)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "COMPONENT\tCHART\tSTATUS\tURL\tUSERNAME\tPASSWORD")
+	for _, c := range r.Components {
+		fmt.Fprintf(tw, "%s\t%s@%s\t%s\t%s\t%s\t%s\n", c.Name, c.Chart, c.Version, c.Status, dash(c.URL), dash(c.Username), dash(c.Password))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintln(w, "\n"+n)
+	}
+	return nil
+}
+
+// Credential is one row of `slipway credentials`.
+type Credential struct {
+	Component string `json:"component"`
+	Namespace string `json:"namespace"`
+	URL       string `json:"url,omitempty"`
+	Username  string `json:"username"`
+	Password  string `json:"password,omitempty"`
+}
+
+// WriteCredentials renders `slipway credentials`.
+func WriteCredentials(w io.Writer, f Format, rows []Credential) error {
+	if f != Table {
+		return Encode(w, f, map[string]any{"credentials": rows})
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "COMPONENT\tURL\tUSERNAME\tPASSWORD")
+	for _, c := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Component, dash(c.URL), dash(c.Username), dash(c.Password))
+	}
+	return tw.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
