@@ -11,8 +11,43 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/slipwayhq/slipway/e2e/chartsrv"
 	"github.com/slipwayhq/slipway/e2e/sim"
 )
+
+// fixtureVersions are the versions every fixture chart is published at,
+// so constraint resolution is exercised (e.g. ~1.2.0 must pick 1.2.3).
+var fixtureVersions = []string{"0.9.0", "1.0.0", "1.2.0", "1.2.3", "2.0.0"}
+
+// sources serve the fixture charts on loopback, both ways Helm fetches.
+var sources struct {
+	http     *chartsrv.HTTPRepo
+	oci      *chartsrv.OCIRegistry
+	packaged []chartsrv.Packaged
+}
+
+// startSources packages the fixtures and starts both chart servers.
+func startSources(dir string) (func(), error) {
+	var err error
+	if sources.packaged, err = chartsrv.Package("testdata/charts", fixtureVersions, dir); err != nil {
+		return nil, err
+	}
+	if sources.http, err = chartsrv.NewHTTPRepo(dir); err != nil {
+		return nil, err
+	}
+	if sources.oci, err = chartsrv.NewOCIRegistry(); err != nil {
+		sources.http.Close()
+		return nil, err
+	}
+	for _, p := range sources.packaged {
+		if err := sources.oci.Push(p); err != nil {
+			sources.http.Close()
+			sources.oci.Close()
+			return nil, err
+		}
+	}
+	return func() { sources.http.Close(); sources.oci.Close() }, nil
+}
 
 // env is what every test needs to reach the cluster under test.
 var env struct {
@@ -45,7 +80,26 @@ func run(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "e2e: hermetic cluster ready in %s (kubeconfig %s)\n", time.Since(start).Round(time.Millisecond), c.Kubeconfig)
 		env.cluster, env.kubeconfig = c, c.Kubeconfig
 	}
-	var err error
+	chartDir, err := os.MkdirTemp("", "slipway-e2e-charts-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	defer os.RemoveAll(chartDir)
+	stopSources, err := startSources(chartDir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: chart sources:", err)
+		return 1
+	}
+	defer stopSources()
+	// Charts fetched by slipway go to a cache of this run only.
+	cacheDir, err := os.MkdirTemp("", "slipway-e2e-cache-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	defer os.RemoveAll(cacheDir)
+	os.Setenv("SLIPWAY_CACHE_DIR", cacheDir)
 	if env.config, err = clientcmd.BuildConfigFromFlags("", env.kubeconfig); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1

@@ -36,8 +36,22 @@ type Cluster struct {
 	Context, Server string
 	Config          *rest.Config
 	Client          kubernetes.Interface
-	// Getter is what the Helm SDK takes.
+	// Getter is what the Helm SDK takes; see GetterFor.
 	Getter genericclioptions.RESTClientGetter
+
+	opts Options
+}
+
+// GetterFor returns a RESTClientGetter whose default namespace is ns. Helm
+// puts a chart's namespace-less resources in the getter's namespace, not
+// in the release's, so every release needs its own.
+func (c *Cluster) GetterFor(ns string) genericclioptions.RESTClientGetter {
+	flags := genericclioptions.NewConfigFlags(true)
+	kc, ctxName := c.opts.Kubeconfig, c.Context
+	flags.KubeConfig, flags.Context, flags.Namespace = &kc, &ctxName, &ns
+	wrap := c.opts.Wrap
+	flags.WrapConfigFn = func(cfg *rest.Config) *rest.Config { tune(cfg, wrap); return cfg }
+	return flags
 }
 
 // ErrUnreachable marks a cluster that did not answer.
@@ -77,10 +91,9 @@ func Load(o Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	flags := genericclioptions.NewConfigFlags(true)
-	flags.KubeConfig, flags.Context = &o.Kubeconfig, &ctxName
-	flags.WrapConfigFn = func(c *rest.Config) *rest.Config { tune(c, o.Wrap); return c }
-	return &Cluster{Context: ctxName, Server: cfg.Host, Config: cfg, Client: client, Getter: flags}, nil
+	c := &Cluster{Context: ctxName, Server: cfg.Host, Config: cfg, Client: client, opts: o}
+	c.Getter = c.GetterFor("default")
+	return c, nil
 }
 
 func tune(c *rest.Config, wrap func(http.RoundTripper) http.RoundTripper) {

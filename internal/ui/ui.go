@@ -82,7 +82,7 @@ func (p *Printer) line(s string) {
 
 // Component states shown by Update.
 const (
-	StatePending    = "waiting"
+	StatePending    = "queued"
 	StateInstalling = "installing"
 	StateWaiting    = "waiting for readiness"
 	StateReady      = "ready"

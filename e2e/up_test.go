@@ -1,0 +1,169 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/slipwayhq/slipway/internal/app"
+	"github.com/slipwayhq/slipway/internal/report"
+)
+
+// result is one run of the slipway CLI, in-process.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// slipway runs the CLI with the hermetic cluster's kubeconfig.
+func slipway(t *testing.T, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	full := append([]string{"slipway"}, args...)
+	code := app.Run(ctx, full, strings.NewReader(""), &out, &errb)
+	t.Logf("$ %s\nexit %d\nstderr:\n%s", strings.Join(full, " "), code, errb.String())
+	return result{code: code, stdout: out.String(), stderr: errb.String()}
+}
+
+func decodeUp(t *testing.T, r result) report.Up {
+	t.Helper()
+	var up report.Up
+	if err := json.Unmarshal([]byte(r.stdout), &up); err != nil {
+		t.Fatalf("stdout is not the JSON report: %v\n%s", err, r.stdout)
+	}
+	return up
+}
+
+// TestUpFromHTTPRepository installs the fixture profile from the loopback
+// classic Helm repository, checks the report, then runs up again, which
+// must succeed as an upgrade and keep the generated passwords.
+func TestUpFromHTTPRepository(t *testing.T) {
+	testUp(t, sources.http.URL(), "up-http")
+}
+
+// TestUpFromOCIRegistry does the same from the in-process OCI registry.
+func TestUpFromOCIRegistry(t *testing.T) {
+	testUp(t, sources.oci.URL(), "up-oci")
+}
+
+func testUp(t *testing.T, mirror, prefix string) {
+	profile := fixtureProfile(t, prefix)
+	args := []string{"up", "--kubeconfig", env.kubeconfig, "--profile", profile, "--chart-mirror", mirror, "--timeout", "2m", "-o", "json"}
+	first := slipway(t, args...)
+	if first.code != 0 {
+		t.Fatalf("up exited %d", first.code)
+	}
+	up := decodeUp(t, first)
+	if len(up.Components) != 3 {
+		t.Fatalf("want 3 components, got %+v", up.Components)
+	}
+	urls := map[string]string{}
+	passwords := map[string]string{}
+	for _, c := range up.Components {
+		if c.Status != "ready" {
+			t.Errorf("%s: status %s, want ready", c.Name, c.Status)
+		}
+		urls[c.Name], passwords[c.Name] = c.URL, c.Password
+	}
+	if urls["ci"] != "http://jenkins.127.0.0.1.sslip.io" || urls["gitops"] != "http://argocd.127.0.0.1.sslip.io" {
+		t.Errorf("urls = %v", urls)
+	}
+	if len(passwords["ci"]) < 24 || len(passwords["gitops"]) < 24 {
+		t.Errorf("passwords not generated: ci %d chars, gitops %d chars", len(passwords["ci"]), len(passwords["gitops"]))
+	}
+	for _, c := range up.Components {
+		if c.Name == "ci" && c.Version != "1.2.3" {
+			t.Errorf("ci resolved to %s, want the highest match 1.2.3 of >=1.0.0 <2.0.0", c.Version)
+		}
+	}
+	// The CI server's pod takes its password from slipway's Secret.
+	ctx := context.Background()
+	ns := prefix + "-ci"
+	pod, err := env.client.CoreV1().Pods(ns).Get(ctx, "jenkins-ciserver-0", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var secretName, key string
+	for _, e := range pod.Spec.Containers[0].Env {
+		if e.Name == "ADMIN_PASSWORD" && e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
+			secretName, key = e.ValueFrom.SecretKeyRef.Name, e.ValueFrom.SecretKeyRef.Key
+		}
+	}
+	sec, err := env.client.CoreV1().Secrets(ns).Get(ctx, secretName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("the pod's password secret %q: %v", secretName, err)
+	}
+	if string(sec.Data[key]) != passwords["ci"] {
+		t.Error("the password the pod uses differs from the one up printed")
+	}
+
+	second := slipway(t, append(args, "--set", "ci.controller.numExecutors=3")...)
+	if second.code != 0 {
+		t.Fatalf("second up exited %d", second.code)
+	}
+	again := decodeUp(t, second)
+	for _, c := range again.Components {
+		if c.Password != passwords[c.Name] {
+			t.Errorf("%s: the second up changed the password", c.Name)
+		}
+		if c.Status != "ready" {
+			t.Errorf("%s: status %s after the second up", c.Name, c.Status)
+		}
+	}
+}
+
+// TestUpReadinessTimeout: a workload that never becomes Ready makes up
+// exit 124 within the timeout, naming the pod and the scheduler's reason.
+func TestUpReadinessTimeout(t *testing.T) {
+	start := time.Now()
+	r := slipway(t, "up", "--kubeconfig", env.kubeconfig, "--profile", "testdata/profiles/neverready.yaml",
+		"--chart-mirror", sources.http.URL(), "--timeout", "5s")
+	if r.code != 124 {
+		t.Fatalf("exit %d, want 124", r.code)
+	}
+	if took := time.Since(start); took > 45*time.Second {
+		t.Errorf("took %s for a 5s timeout", took)
+	}
+	for _, want := range []string{"Pod e2e-stuck/stuck-neverready-", "Unschedulable", "didn't match Pod's node affinity/selector", "kubectl -n e2e-stuck describe pod"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("diagnosis lacks %q", want)
+		}
+	}
+}
+
+// TestUpBadInput: unknown profiles and typos exit 2 and name the problem,
+// before anything touches the cluster.
+func TestUpBadInput(t *testing.T) {
+	r := slipway(t, "up", "--kubeconfig", env.kubeconfig, "--profile", "nosuch")
+	if r.code != 2 || !strings.Contains(r.stderr, `"nosuch"`) {
+		t.Errorf("--profile nosuch: exit %d, stderr %q", r.code, r.stderr)
+	}
+	r = slipway(t, "up", "--kubeconfig", env.kubeconfig, "--profile", "testdata/profiles/typo.yaml")
+	if r.code != 2 || !strings.Contains(r.stderr, "namespce") {
+		t.Errorf("typo'd field: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// fixtureProfile writes the fixture profile with its namespaces and
+// ingress class prefixed, so tests do not share cluster-scoped names.
+func fixtureProfile(t *testing.T, prefix string) string {
+	t.Helper()
+	data, err := os.ReadFile("testdata/profiles/fixture.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "fixture.yaml")
+	if err := os.WriteFile(path, bytes.ReplaceAll(data, []byte("NS-"), []byte(prefix+"-")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}

@@ -1,0 +1,94 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v3"
+)
+
+// Version is set at build time with -ldflags "-X .../internal/app.Version=...".
+var Version = "dev"
+
+// exitError carries an exit code through urfave/cli.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageError marks bad input (exit 2).
+func usageError(format string, args ...any) error {
+	return &exitError{code: 2, err: fmt.Errorf(format, args...)}
+}
+
+// withCode wraps err with an exit code unless it already has one.
+func withCode(code int, err error) error {
+	var ee *exitError
+	if err == nil || errors.As(err, &ee) {
+		return err
+	}
+	return &exitError{code: code, err: err}
+}
+
+// Main runs slipway with args (args[0] is the program name) and returns
+// the process exit code.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, args, stdin, stdout, stderr)
+}
+
+// Run is Main with a caller-owned context, for tests.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := rootCommand()
+	root.Reader, root.Writer, root.ErrWriter = stdin, stdout, stderr
+	// Never let urfave/cli exit the process: the code is ours to return.
+	root.ExitErrHandler = func(context.Context, *cli.Command, error) {}
+	err := root.Run(ctx, args)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(stderr, "slipway: "+err.Error())
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	if ctx.Err() != nil {
+		return 130
+	}
+	// Errors from flag parsing come from urfave/cli itself.
+	return 2
+}
+
+func rootCommand() *cli.Command {
+	return &cli.Command{
+		Name:    "slipway",
+		Usage:   "turn an empty Kubernetes cluster into a CI/CD platform in one command",
+		Version: Version,
+		Description: `slipway installs an ingress controller, Jenkins and a GitOps agent (Argo CD
+or Flux) from a versioned profile with the Helm SDK, waits until everything
+is ready, and prints the URLs and the admin credentials it generated.
+
+Examples:
+  slipway up                              # the default profile on the current kube context
+  slipway up --gitops flux --ingress nginx
+  slipway up --dry-run                    # show the plan, touch nothing
+  slipway credentials                     # print the logins again
+  slipway profiles list`,
+		EnableShellCompletion: true,
+		Suggest:               true,
+		Commands: []*cli.Command{
+			upCommand(),
+			credentialsCommand(),
+			profilesCommand(),
+		},
+	}
+}

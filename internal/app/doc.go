@@ -1,0 +1,14 @@
+// Package app is slipway's command tree (urfave/cli/v3). Each command is
+// thin: it parses flags into one Options struct, calls one library
+// function, renders the result to stdout, and maps the error to an exit
+// code. Nothing here calls os.Exit; Main returns the code for cmd/slipway.
+//
+// Exit codes:
+//
+//	0    success
+//	1    failure (install, upgrade, cluster error)
+//	2    usage or input error (bad flag, profile, values file)
+//	3    `slipway diff`: changes pending
+//	124  readiness timeout (--timeout elapsed before everything was ready)
+//	130  interrupted (SIGINT/SIGTERM)
+package app

@@ -1,0 +1,124 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/slipwayhq/slipway/internal/bootstrap"
+	"github.com/slipwayhq/slipway/internal/kube"
+	"github.com/slipwayhq/slipway/internal/report"
+	"github.com/slipwayhq/slipway/internal/ui"
+)
+
+// kubeFlags are shared by every command that talks to a cluster.
+func kubeFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "kubeconfig", Usage: "kubeconfig `FILE` (default: $KUBECONFIG or ~/.kube/config)", TakesFile: true},
+		&cli.StringFlag{Name: "context", Usage: "kubeconfig `CONTEXT` to use (default: the current context)"},
+	}
+}
+
+func kubeOptions(cmd *cli.Command) kube.Options {
+	return kube.Options{Kubeconfig: cmd.String("kubeconfig"), Context: cmd.String("context")}
+}
+
+func outputFlag() cli.Flag {
+	return &cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "result format on stdout: `table`, json or yaml"}
+}
+
+func upCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "up",
+		Usage: "install or upgrade the platform from a profile and wait until it is ready",
+		Description: `up resolves every chart of the profile to one exact version, merges values
+(profile defaults < generated < -f files < --set), installs or upgrades the
+releases with the Helm SDK (independent components in parallel, in "needs"
+order), waits for every resource to be ready, and prints the URLs and admin
+credentials. Re-running it is safe: passwords are never rotated.
+
+Progress goes to stderr; the result table (or -o json) to stdout.
+
+Examples:
+  slipway up
+  slipway up --profile default@1.0.0 --gitops flux
+  slipway up --set jenkins.controller.numExecutors=2 -f jenkins=my-values.yaml
+  slipway up --without argocd --ip 192.168.1.20
+  slipway up --chart-mirror oci://registry.local/charts --timeout 20m
+  slipway up --dry-run -o json
+
+Exit codes: 0 ready, 1 failed, 2 bad input, 124 not ready within --timeout,
+130 interrupted.`,
+		Flags: append([]cli.Flag{
+			&cli.StringFlag{Name: "profile", Aliases: []string{"p"}, Value: "default", Usage: "profile `NAME[@VERSION]` (a version or a constraint like @~1.0), or a profile file path"},
+			&cli.StringSliceFlag{Name: "set", Usage: "set a chart value: `COMPONENT.KEY=VALUE` (Helm --set syntax after the component name; repeatable)"},
+			&cli.StringSliceFlag{Name: "values", Aliases: []string{"f"}, Usage: "values file for one component: `COMPONENT=FILE` (repeatable, later files win)", TakesFile: true},
+			&cli.StringSliceFlag{Name: "without", Usage: "leave `COMPONENT` out (repeatable)"},
+			&cli.StringFlag{Name: "ingress", Usage: "ingress controller: `traefik`, nginx or none (default: the profile's choice)"},
+			&cli.StringFlag{Name: "gitops", Usage: "GitOps agent: `argocd`, flux or none (default: the profile's choice)"},
+			&cli.StringSliceFlag{Name: "password", Usage: "bring your own admin password: `COMPONENT=@FILE` or COMPONENT=secret:NAMESPACE/NAME (never a plain value: it would land in shell history)"},
+			&cli.StringFlag{Name: "domain", Value: "sslip.io", Usage: "wildcard DNS `DOMAIN` for hostnames <prefix>.<ip>.<domain>"},
+			&cli.StringFlag{Name: "ip", Value: "127.0.0.1", Usage: "`IP` the hostnames resolve to (127.0.0.1 with kind's port mappings)"},
+			&cli.StringFlag{Name: "chart-mirror", Usage: "look every chart up by name under this `URL` (classic repo URL or oci://host/path)"},
+			&cli.StringFlag{Name: "charts-dir", Usage: "look every chart up by name in this `DIR` (chart directories or .tgz files)", TakesFile: true},
+			&cli.StringFlag{Name: "gitops-repo", Usage: "Git `URL` the GitOps agent syncs from (default: agent installed and idle)"},
+			&cli.StringFlag{Name: "gitops-path", Value: ".", Usage: "`PATH` inside the GitOps repo"},
+			&cli.StringFlag{Name: "gitops-revision", Value: "main", Usage: "branch, tag or commit `REV` to sync"},
+			&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and render the charts without touching the cluster"},
+			&cli.DurationFlag{Name: "timeout", Value: 15 * time.Minute, Usage: "overall time to wait for readiness, e.g. `20m`"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr (warnings and errors still show)"},
+			outputFlag(),
+		}, kubeFlags()...),
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			format, err := report.ParseFormat(cmd.String("output"))
+			if err != nil {
+				return usageError("%v", err)
+			}
+			if cmd.Args().Len() > 0 {
+				return usageError("up takes no arguments, got %q; did you mean --profile %s?", strings.Join(cmd.Args().Slice(), " "), cmd.Args().First())
+			}
+			choices := map[string]string{}
+			for _, group := range []string{"ingress", "gitops"} {
+				if v := cmd.String(group); v != "" {
+					choices[group] = v
+				}
+			}
+			opts := bootstrap.Options{
+				Profile: cmd.String("profile"), Choices: choices, Without: cmd.StringSlice("without"),
+				Sets: cmd.StringSlice("set"), ValuesFiles: cmd.StringSlice("values"), Passwords: cmd.StringSlice("password"),
+				Domain: cmd.String("domain"), IP: cmd.String("ip"),
+				ChartMirror: cmd.String("chart-mirror"), ChartsDir: cmd.String("charts-dir"),
+				GitOpsRepo: cmd.String("gitops-repo"), GitOpsPath: cmd.String("gitops-path"), GitOpsRevision: cmd.String("gitops-revision"),
+				DryRun: cmd.Bool("dry-run"), Timeout: cmd.Duration("timeout"),
+				Kube: kubeOptions(cmd),
+			}
+			printer := ui.New(cmd.Root().ErrWriter, cmd.Bool("quiet"))
+			res, err := bootstrap.Up(ctx, opts, printer)
+			if res != nil {
+				if werr := report.WriteUp(cmd.Root().Writer, format, *res); werr != nil && err == nil {
+					err = werr
+				}
+			}
+			return exitCodeFor(ctx, err)
+		},
+	}
+}
+
+// exitCodeFor maps bootstrap errors onto the documented exit codes.
+func exitCodeFor(ctx context.Context, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, bootstrap.ErrInput):
+		return withCode(2, err)
+	case errors.Is(err, bootstrap.ErrTimeout):
+		return withCode(124, err)
+	case ctx.Err() != nil || errors.Is(err, context.Canceled):
+		return withCode(130, err)
+	default:
+		return withCode(1, err)
+	}
+}

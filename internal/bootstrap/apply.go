@@ -1,0 +1,255 @@
+package bootstrap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/slipwayhq/slipway/internal/charts"
+	"github.com/slipwayhq/slipway/internal/credentials"
+	"github.com/slipwayhq/slipway/internal/inventory"
+	"github.com/slipwayhq/slipway/internal/plan"
+	"github.com/slipwayhq/slipway/internal/release"
+	"github.com/slipwayhq/slipway/internal/report"
+	"github.com/slipwayhq/slipway/internal/ui"
+	"github.com/slipwayhq/slipway/internal/wait"
+)
+
+// Report statuses.
+const (
+	statusReady    = "ready"
+	statusFailed   = "failed"
+	statusNotReady = "not-ready"
+	statusSkipped  = "skipped"
+	statusPlanned  = "planned"
+)
+
+// newReport makes one row per release, before anything happens, so that a
+// failure still reports every component's state.
+func (r *run) newReport() (*report.Up, map[string]*report.Component) {
+	rep := &report.Up{Profile: r.plan.Profile, Version: r.plan.Version, DryRun: r.opts.DryRun}
+	if r.cluster != nil {
+		rep.Context = r.cluster.Context
+	}
+	rows := map[string]*report.Component{}
+	for _, rel := range r.plan.Releases {
+		rep.Components = append(rep.Components, report.Component{
+			Name: rel.Component, Chart: rel.Chart.Name, Version: rel.Chart.Version,
+			Namespace: rel.Namespace, Release: rel.Name, URL: rel.URL, Warning: rel.Warning,
+			Status: statusPlanned,
+		})
+	}
+	for i := range rep.Components {
+		rows[rep.Components[i].Name] = &rep.Components[i]
+	}
+	return rep, rows
+}
+
+// apply installs every release as soon as the releases it needs are
+// ready, so the total time follows the depth of the needs graph rather
+// than the number of components.
+func (r *run) apply(ctx context.Context) (*report.Up, error) {
+	rep, rows := r.newReport()
+	for _, rel := range r.plan.Releases {
+		if rel.Warning != "" {
+			r.ui.Warnf("%s: %s", rel.Component, rel.Warning)
+		}
+		r.ui.Update(rel.Component, ui.StatePending, rel.Chart.Name+"@"+rel.Chart.Version, nil)
+	}
+	waiter, err := wait.New(r.cluster.Config)
+	if err != nil {
+		return rep, err
+	}
+	// Record what is about to be installed first, so that credentials,
+	// status and down find it even if this run is killed half-way.
+	if err := inventory.Upsert(ctx, r.cluster.Client, r.inventoryEntries()...); err != nil {
+		return rep, err
+	}
+	store := &credentials.Store{Client: r.cluster.Client, Now: func() time.Time { return r.started }}
+	deadline := time.Now().Add(r.opts.Timeout)
+	wctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	stopTicker := r.ui.StartTicker(250 * time.Millisecond)
+
+	done := map[string]chan struct{}{}
+	for _, rel := range r.plan.Releases {
+		done[rel.Component] = make(chan struct{})
+	}
+	var mu sync.Mutex
+	results := map[string]error{}
+	var wg sync.WaitGroup
+	for _, rel := range r.plan.Releases {
+		wg.Go(func() {
+			defer close(done[rel.Component])
+			for _, n := range rel.Needs {
+				<-done[n]
+				mu.Lock()
+				failed := results[n] != nil
+				mu.Unlock()
+				if failed {
+					mu.Lock()
+					results[rel.Component] = fmt.Errorf("%s: skipped because %s is not ready", rel.Component, n)
+					rows[rel.Component].Status = statusSkipped
+					mu.Unlock()
+					r.ui.Update(rel.Component, ui.StateSkipped, "needs "+n, nil)
+					return
+				}
+			}
+			err := r.applyOne(wctx, waiter, store, rel, deadline)
+			mu.Lock()
+			results[rel.Component] = err
+			row := rows[rel.Component]
+			switch {
+			case err == nil:
+				row.Status = statusReady
+			case errors.Is(err, ErrTimeout):
+				row.Status = statusNotReady
+			default:
+				row.Status = statusFailed
+			}
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	stopTicker()
+	r.ui.Finish()
+
+	for i := range rep.Components {
+		c := &rep.Components[i]
+		if cred, ok := r.creds[c.Name]; ok {
+			c.Username, c.Password, c.Secret = cred.Username, cred.Password, cred.Namespace+"/"+cred.Secret
+		}
+	}
+	var errs []error
+	timedOut := false
+	for _, rel := range r.plan.Releases {
+		err := results[rel.Component]
+		if err == nil {
+			continue
+		}
+		if errors.Is(err, ErrTimeout) {
+			timedOut = true
+		}
+		errs = append(errs, err)
+	}
+	if len(errs) == 0 {
+		r.ui.Infof("platform ready in %s", time.Since(r.started).Round(100*time.Millisecond))
+		return rep, nil
+	}
+	err = errors.Join(errs...)
+	if timedOut && ctx.Err() == nil {
+		return rep, fmt.Errorf("not ready within --timeout %s:\n%w", r.opts.Timeout, err)
+	}
+	return rep, err
+}
+
+// applyOne installs or upgrades one release and waits for it.
+func (r *run) applyOne(ctx context.Context, waiter *wait.Waiter, store *credentials.Store, rel plan.Release, deadline time.Time) error {
+	comp := rel.Component
+	r.ui.Update(comp, ui.StateInstalling, rel.Chart.Name+"@"+rel.Chart.Version, nil)
+	fail := func(err error) error {
+		r.ui.Update(comp, ui.StateFailed, "", nil)
+		return err
+	}
+	if err := ensureNamespace(ctx, r.cluster, rel.Namespace); err != nil {
+		return fail(fmt.Errorf("%s: %w", comp, err))
+	}
+	if spec, ok := r.specs[comp]; ok {
+		cred, err := store.Ensure(ctx, spec, r.creds[comp].Password, false)
+		if err != nil {
+			return fail(fmt.Errorf("%s: %w", comp, err))
+		}
+		r.creds[comp] = cred
+	}
+	path, err := r.charts.Fetch(ctx, charts.Resolved{Name: rel.Chart.Name, Version: rel.Chart.Version, Ref: rel.Chart.Ref, Digest: rel.Chart.Digest})
+	if err != nil {
+		return fail(fmt.Errorf("%s: %w", comp, err))
+	}
+	mgr, err := release.New(r.cluster.GetterFor(rel.Namespace), rel.Namespace, nil)
+	if err != nil {
+		return fail(err)
+	}
+	res, err := mgr.Apply(ctx, release.Spec{
+		Name: rel.Name, Namespace: rel.Namespace, ChartPath: path, Values: rel.Values,
+		Timeout: time.Until(deadline), Wait: false,
+		Labels: map[string]string{LabelProfile: r.plan.Profile, LabelProfileVersion: r.plan.Version, LabelComponent: comp},
+	})
+	if err != nil {
+		return fail(fmt.Errorf("%s: %w", comp, err))
+	}
+	r.ui.Update(comp, ui.StateWaiting, res.Action+" revision "+fmt.Sprint(res.Revision), nil)
+	target := wait.Target{Component: comp, Objects: waitObjects(res.Objects)}
+	err = waiter.Wait(ctx, []wait.Target{target}, func(ev wait.Event) {
+		var pending []string
+		for _, p := range ev.Pending {
+			line := fmt.Sprintf("%s %s/%s", p.Object.Kind, p.Object.Namespace, p.Object.Name)
+			if p.Message != "" {
+				line += ": " + p.Message
+			}
+			pending = append(pending, line)
+		}
+		r.ui.Update(comp, ui.StateWaiting, fmt.Sprintf("%d/%d ready", ev.Ready, ev.Total), pending)
+	})
+	if err != nil {
+		r.ui.Update(comp, ui.StateFailed, "", nil)
+		var te *wait.TimeoutError
+		if errors.As(err, &te) {
+			return timeoutError{te}
+		}
+		return fmt.Errorf("%s: %w", comp, err)
+	}
+	r.ui.Update(comp, ui.StateReady, res.Action+" "+rel.Chart.Name+"@"+rel.Chart.Version, nil)
+	return nil
+}
+
+func waitObjects(objs []release.Object) []wait.Object {
+	out := make([]wait.Object, 0, len(objs))
+	for _, o := range objs {
+		out = append(out, wait.Object{Group: o.Group, Version: o.Version, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name})
+	}
+	return out
+}
+
+// dryRun renders every release without a cluster and reports the plan.
+// Passwords are masked: a dry run prints nothing secret.
+func (r *run) dryRun(ctx context.Context) (*report.Up, error) {
+	rep, rows := r.newReport()
+	var errs []error
+	for _, rel := range r.plan.Releases {
+		path, err := r.charts.Fetch(ctx, charts.Resolved{Name: rel.Chart.Name, Version: rel.Chart.Version, Ref: rel.Chart.Ref, Digest: rel.Chart.Digest})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", rel.Component, err))
+			continue
+		}
+		if _, err := release.Render(ctx, release.Spec{Name: rel.Name, Namespace: rel.Namespace, ChartPath: path, Values: rel.Values}, ""); err != nil {
+			errs = append(errs, fmt.Errorf("%s: render %s@%s: %w", rel.Component, rel.Chart.Name, rel.Chart.Version, err))
+			rows[rel.Component].Status = statusFailed
+		}
+		if cred, ok := r.creds[rel.Component]; ok {
+			rows[rel.Component].Username, rows[rel.Component].Password = cred.Username, credentials.Mask
+		}
+	}
+	return rep, errors.Join(errs...)
+}
+
+func (r *run) inventoryEntries() []inventory.Entry {
+	var out []inventory.Entry
+	for _, rel := range r.plan.Releases {
+		out = append(out, inventory.Entry{
+			Component: rel.Component, Namespace: rel.Namespace, Release: rel.Name,
+			Chart: rel.Chart.Name, Version: rel.Chart.Version, Needs: rel.Needs,
+			Secret: rel.Secret, URL: rel.URL,
+			Profile: r.plan.Profile, ProfileVersion: r.plan.Version,
+		})
+	}
+	return out
+}
+
+// timeoutError is a readiness timeout: errors.Is(err, ErrTimeout) holds,
+// and the message is the diagnosis alone.
+type timeoutError struct{ err error }
+
+func (e timeoutError) Error() string   { return e.err.Error() }
+func (e timeoutError) Unwrap() []error { return []error{e.err, ErrTimeout} }

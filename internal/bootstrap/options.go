@@ -1,0 +1,32 @@
+package bootstrap
+
+import (
+	"time"
+
+	"github.com/slipwayhq/slipway/internal/kube"
+)
+
+// Options are everything `slipway up` was asked to do, as parsed from flags.
+type Options struct {
+	Profile string            // name, name@version, name@constraint, or a file path
+	Choices map[string]string // group -> option, e.g. ingress -> nginx; "none" drops the group
+	Without []string          // components to leave out
+
+	Sets        []string // COMPONENT.KEY=VALUE, Helm strvals syntax after the component
+	ValuesFiles []string // COMPONENT=PATH
+	Passwords   []string // COMPONENT=@FILE or COMPONENT=secret:NAMESPACE/NAME
+
+	Domain, IP string // hostnames are <prefix>.<IP>.<Domain>
+
+	ChartMirror string // classic repo URL or oci:// base every chart is looked up under
+	ChartsDir   string // local chart dirs or .tgz files, by name
+	CacheDir    string
+	Offline     bool
+
+	GitOpsRepo, GitOpsPath, GitOpsRevision string
+
+	DryRun  bool
+	Timeout time.Duration // overall readiness budget
+
+	Kube kube.Options
+}

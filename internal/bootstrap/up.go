@@ -1,0 +1,379 @@
+package bootstrap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"io/fs"
+	"path/filepath"
+
+	"golang.org/x/crypto/bcrypt"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	builtin "github.com/slipwayhq/slipway/charts"
+	"github.com/slipwayhq/slipway/internal/charts"
+	"github.com/slipwayhq/slipway/internal/credentials"
+	"github.com/slipwayhq/slipway/internal/kube"
+	"github.com/slipwayhq/slipway/internal/plan"
+	"github.com/slipwayhq/slipway/internal/profile"
+	"github.com/slipwayhq/slipway/internal/release"
+	"github.com/slipwayhq/slipway/internal/report"
+	"github.com/slipwayhq/slipway/internal/ui"
+	"github.com/slipwayhq/slipway/profiles"
+)
+
+// Labels slipway puts on what it creates, and records on releases.
+const (
+	LabelProfile        = "slipway.dev/profile"
+	LabelProfileVersion = "slipway.dev/profile-version"
+	LabelComponent      = credentials.LabelComponent
+)
+
+// run holds the state shared by the stages of one `up`.
+type run struct {
+	opts    Options
+	ui      *ui.Printer
+	started time.Time
+
+	profile *profile.Profile
+	over    *overrides
+	cluster *kube.Cluster // nil in --dry-run
+	charts  *charts.Locator
+	// resolvedCharts are the exact chart versions, by component.
+	resolvedCharts map[string]plan.Chart
+	creds          map[string]credentials.Credential
+	specs          map[string]credentials.Spec
+	plan           *plan.Plan
+}
+
+// Up runs `slipway up`. The returned report is non-nil whenever something
+// is worth printing (also on failure, with each component's state).
+func Up(ctx context.Context, opts Options, printer *ui.Printer) (*report.Up, error) {
+	r := &run{opts: opts, ui: printer, started: time.Now().UTC().Truncate(time.Second)}
+	stages := []struct {
+		name string
+		fn   func(context.Context) error
+	}{
+		{"load profile", r.loadProfile},
+		{"parse overrides", r.parseOverrides},
+		{"connect", r.connect},
+		{"resolve charts", r.resolveCharts},
+		{"credentials", r.loadCredentials},
+		{"plan", r.buildPlan},
+	}
+	for _, s := range stages {
+		if err := s.fn(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if opts.DryRun {
+		return r.dryRun(ctx)
+	}
+	return r.apply(ctx)
+}
+
+func (r *run) loadProfile(context.Context) error {
+	cat := profile.NewCatalog(profiles.FS)
+	p, err := cat.Resolve(r.opts.Profile)
+	if err != nil {
+		return asInput(err)
+	}
+	sel, err := profile.Select(p, r.opts.Choices, r.opts.Without)
+	if err != nil {
+		return asInput(err)
+	}
+	r.profile = sel
+	r.ui.Infof("profile %s@%s: %s", sel.Name, sel.Version, componentNames(sel))
+	return nil
+}
+
+// sourceOf maps a profile's chart onto a chart source. A path names one of
+// slipway's embedded charts (charts/<name>) or, in a profile file, a path
+// relative to that file.
+func sourceOf(c profile.Component, p *profile.Profile) charts.Source {
+	src := charts.Source{Repo: c.Chart.Repo, Name: c.Chart.Name, OCI: c.Chart.OCI, Path: c.Chart.Path}
+	if src.Path == "" {
+		return src
+	}
+	if name, ok := strings.CutPrefix(src.Path, "charts/"); ok {
+		if _, err := fs.Stat(builtin.FS, name+"/Chart.yaml"); err == nil {
+			src.Path, src.Embedded = name, builtin.FS
+			return src
+		}
+	}
+	if p.Dir != "" && !filepath.IsAbs(src.Path) {
+		src.Path = filepath.Join(p.Dir, src.Path)
+	}
+	return src
+}
+
+func componentNames(p *profile.Profile) string {
+	var names []string
+	for _, c := range p.Components {
+		names = append(names, c.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+func (r *run) parseOverrides(context.Context) error {
+	ov, err := parseOverrides(r.opts)
+	if err != nil {
+		return err
+	}
+	known := map[string]bool{}
+	for _, c := range r.profile.Components {
+		known[c.Name] = true
+	}
+	var errs []error
+	for _, m := range []map[string][]map[string]any{ov.files, ov.sets} {
+		for comp := range m {
+			if !known[comp] {
+				errs = append(errs, fmt.Errorf("no component %q in profile %s@%s; components: %s", comp, r.profile.Name, r.profile.Version, componentNames(r.profile)))
+			}
+		}
+	}
+	for comp := range ov.passwords {
+		c := r.component(comp)
+		if c == nil {
+			errs = append(errs, fmt.Errorf("--password: no component %q in profile %s@%s", comp, r.profile.Name, r.profile.Version))
+		} else if c.Credentials == nil {
+			errs = append(errs, fmt.Errorf("--password: component %q has no admin credentials in profile %s@%s", comp, r.profile.Name, r.profile.Version))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return asInput(err)
+	}
+	r.over = ov
+	return nil
+}
+
+func (r *run) component(name string) *profile.Component {
+	for i := range r.profile.Components {
+		if r.profile.Components[i].Name == name {
+			return &r.profile.Components[i]
+		}
+	}
+	return nil
+}
+
+// connect reaches the cluster; --dry-run never does.
+func (r *run) connect(ctx context.Context) error {
+	if r.opts.DryRun {
+		return nil
+	}
+	c, err := kube.Connect(ctx, r.opts.Kube, 10*time.Second)
+	if err != nil {
+		return err
+	}
+	r.cluster = c
+	r.ui.Infof("cluster: context %s (%s)", c.Context, c.Server)
+	return nil
+}
+
+func (r *run) resolveCharts(ctx context.Context) error {
+	loc, err := charts.New(charts.Options{
+		Mirror: r.opts.ChartMirror, ChartsDir: r.opts.ChartsDir,
+		CacheDir: r.opts.CacheDir, Offline: r.opts.Offline,
+	})
+	if err != nil {
+		return asInput(err)
+	}
+	r.charts = loc
+	resolved := make([]charts.Resolved, len(r.profile.Components))
+	errs := make([]error, len(r.profile.Components))
+	var wg sync.WaitGroup
+	for i, c := range r.profile.Components {
+		wg.Go(func() {
+			resolved[i], errs[i] = loc.Resolve(ctx, sourceOf(c, r.profile), c.Chart.Version)
+			if errs[i] != nil {
+				errs[i] = fmt.Errorf("component %s: %w", c.Name, errs[i])
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	r.resolvedCharts = map[string]plan.Chart{}
+	for i, c := range r.profile.Components {
+		r.resolvedCharts[c.Name] = plan.Chart{Name: resolved[i].Name, Version: resolved[i].Version, Ref: resolved[i].Ref, Digest: resolved[i].Digest}
+	}
+	return nil
+}
+
+// loadCredentials reads the credentials that already exist (a re-run must
+// never rotate them) and generates the missing ones in memory. They are
+// written to the cluster only in apply, after everything was validated.
+func (r *run) loadCredentials(ctx context.Context) error {
+	r.creds, r.specs = map[string]credentials.Credential{}, map[string]credentials.Spec{}
+	var store *credentials.Store
+	if r.cluster != nil {
+		store = &credentials.Store{Client: r.cluster.Client, Now: func() time.Time { return r.started }}
+	}
+	for _, c := range r.profile.Components {
+		if c.Credentials == nil {
+			continue
+		}
+		spec := credentialSpec(c, r.opts)
+		r.specs[c.Name] = spec
+		provided, err := r.providedPassword(ctx, c.Name)
+		if err != nil {
+			return err
+		}
+		var cred credentials.Credential
+		if store == nil {
+			pw := provided
+			if pw == "" {
+				if pw, err = credentials.Generate(spec); err != nil {
+					return err
+				}
+			}
+			cred = credentials.Credential{Component: c.Name, Namespace: spec.Namespace, Secret: spec.SecretName, URL: spec.URL,
+				Username: spec.Username, Password: pw, CreatedAt: r.started, Created: true}
+		} else if cred, err = store.Ensure(ctx, spec, provided, true); err != nil {
+			return err
+		}
+		r.creds[c.Name] = cred
+	}
+	return nil
+}
+
+func credentialSpec(c profile.Component, o Options) credentials.Spec {
+	cr := c.Credentials
+	url := ""
+	if c.Host != nil && c.Host.Prefix != "" {
+		url = "http://" + plan.Hostname(c.Host.Prefix, o.IP, o.Domain)
+	}
+	return credentials.Spec{
+		Component: c.Name, Namespace: c.Namespace, SecretName: cr.SecretName,
+		Username: cr.Username, UsernameKey: cr.UsernameKey, PasswordKey: cr.PasswordKey,
+		URL: url, Length: cr.Length, Digits: cr.Digits, Symbols: cr.Symbols,
+	}
+}
+
+// providedPassword returns the user's own password for comp, or "".
+func (r *run) providedPassword(ctx context.Context, comp string) (string, error) {
+	src, ok := r.over.passwords[comp]
+	if !ok {
+		return "", nil
+	}
+	if src.file != "" {
+		return readPasswordFile(comp, src.file)
+	}
+	if r.cluster == nil {
+		return "", nil // --dry-run: the Secret is read at apply time
+	}
+	sec, err := r.cluster.Client.CoreV1().Secrets(src.secretNS).Get(ctx, src.secret, metav1.GetOptions{})
+	if err != nil {
+		return "", asInput(fmt.Errorf("--password %s=secret:%s/%s: %w", comp, src.secretNS, src.secret, err))
+	}
+	pw, ok := sec.Data[src.secretKey]
+	if !ok {
+		return "", asInput(fmt.Errorf("--password %s=secret:%s/%s: the secret has no key %q (keys: %s)", comp, src.secretNS, src.secret, src.secretKey, strings.Join(slices.Sorted(maps.Keys(sec.Data)), ", ")))
+	}
+	return string(pw), nil
+}
+
+// buildPlan derives the values that depend on credentials and calls the
+// pure planner. A bcrypt hash is salted, so a fresh one every run would
+// change the values (and trigger an upgrade) each time: the hash the last
+// release recorded is reused while it still matches the password.
+func (r *run) buildPlan(ctx context.Context) error {
+	in := plan.Input{
+		Profile: r.profile, Charts: r.resolvedCharts, Domain: r.opts.Domain, IP: r.opts.IP,
+		Files: r.over.files, Sets: r.over.sets,
+		Credentials: map[string]plan.Credential{},
+		Generated:   r.generatedValues(),
+	}
+	for _, c := range r.profile.Components {
+		cred, ok := r.creds[c.Name]
+		if !ok {
+			continue
+		}
+		pc := plan.Credential{SecretName: cred.Secret, UsernameKey: c.Credentials.UsernameKey, PasswordKey: c.Credentials.PasswordKey, Username: cred.Username, Mtime: cred.Mtime()}
+		if len(c.Credentials.Inject.Bcrypt) > 0 {
+			pc.Hash = r.previousHash(ctx, c, cred.Password)
+			if pc.Hash == "" {
+				h, err := credentials.Bcrypt(cred.Password)
+				if err != nil {
+					return err
+				}
+				pc.Hash = h
+			}
+		}
+		in.Credentials[c.Name] = pc
+	}
+	p, err := plan.Build(in)
+	if err != nil {
+		return asInput(err)
+	}
+	r.plan = p
+	return nil
+}
+
+func (r *run) previousHash(ctx context.Context, c profile.Component, password string) string {
+	if r.cluster == nil {
+		return ""
+	}
+	mgr, err := release.New(r.cluster.GetterFor(c.Namespace), c.Namespace, nil)
+	if err != nil {
+		return ""
+	}
+	info, err := mgr.Get(ctx, releaseName(c))
+	if err != nil || info == nil {
+		return ""
+	}
+	v, ok := plan.Lookup(info.Values, c.Credentials.Inject.Bcrypt[0])
+	h, _ := v.(string)
+	if !ok || bcrypt.CompareHashAndPassword([]byte(h), []byte(password)) != nil {
+		return ""
+	}
+	return h
+}
+
+func releaseName(c profile.Component) string {
+	if c.Release != "" {
+		return c.Release
+	}
+	return c.Name
+}
+
+// generatedValues are the GitOps wiring settings, for the components that
+// take them (a profile marks them with group "gitops-wiring").
+func (r *run) generatedValues() map[string]map[string]any {
+	out := map[string]map[string]any{}
+	for _, c := range r.profile.Components {
+		if c.Group != "gitops" || c.Option == "" || r.opts.GitOpsRepo == "" {
+			continue
+		}
+	}
+	return out
+}
+
+// ensureNamespace creates ns if missing, labelled as slipway's so `down`
+// knows it may remove it.
+func ensureNamespace(ctx context.Context, c *kube.Cluster, ns string) error {
+	_, err := c.Client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	if err == nil {
+		return nil
+	}
+	if !apierrors.IsNotFound(err) {
+		return fmt.Errorf("namespace %s: %w", ns, err)
+	}
+	obj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{credentials.LabelManagedBy: credentials.ManagedBy}}}
+	if _, err := c.Client.CoreV1().Namespaces().Create(ctx, obj, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		if apierrors.IsForbidden(err) {
+			return fmt.Errorf("not allowed to create namespace %s: slipway needs `create` on namespaces (cluster scope), or create it beforehand: %w", ns, err)
+		}
+		return fmt.Errorf("create namespace %s: %w", ns, err)
+	}
+	return nil
+}

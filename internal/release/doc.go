@@ -1,0 +1,9 @@
+// Package release is slipway's adapter to the Helm v4 SDK: upgrade-or-
+// install through release history, client-only rendering, uninstall, and
+// repair of releases an interrupted run left pending. Helm's types stay
+// inside; callers see plain Go values.
+//
+// Two v4 pitfalls are handled here once: an empty WaitStrategy fails and a
+// zero Timeout means 30 seconds, so every action gets an explicit strategy
+// and timeout.
+package release

@@ -1,0 +1,172 @@
+package release
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"helm.sh/helm/v4/pkg/chart/common"
+	chartv2 "helm.sh/helm/v4/pkg/chart/v2"
+	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
+	rcommon "helm.sh/helm/v4/pkg/release/common"
+)
+
+const deployment = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}
+spec:
+  replicas: {{ .Values.replicas }}
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: web}]}
+`
+
+const hook = `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {{ .Release.Name }}-migrate
+  annotations: {"helm.sh/hook": pre-install}
+spec:
+  template: {spec: {restartPolicy: Never, containers: [{name: m, image: m}]}}
+`
+
+// testChart writes a small chart to a temp dir and returns the .tgz path.
+func testChart(t *testing.T, version string) string {
+	t.Helper()
+	ch := &chartv2.Chart{
+		Metadata: &chartv2.Metadata{APIVersion: chartv2.APIVersionV2, Name: "web", Version: version},
+		Values:   map[string]any{"replicas": 1},
+		Templates: []*common.File{
+			{Name: "templates/deployment.yaml", Data: []byte(deployment)},
+			{Name: "templates/hook.yaml", Data: []byte(hook)},
+			{Name: "templates/ingressclass.yaml", Data: []byte("apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata:\n  name: web\nspec:\n  controller: example.com/web\n")},
+		},
+	}
+	path, err := chartutil.Save(ch, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestApplyInstallsThenUpgrades(t *testing.T) {
+	ctx := context.Background()
+	m := NewForTesting("web")
+	spec := Spec{Name: "web", Namespace: "web", ChartPath: testChart(t, "1.0.0"), Values: map[string]any{"replicas": 2},
+		Timeout: time.Minute, Labels: map[string]string{"slipway.dev/profile": "default"}}
+	res, err := m.Apply(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Action != "install" || res.Revision != 1 || res.ChartVersion != "1.0.0" {
+		t.Fatalf("first apply: %+v", res)
+	}
+	kinds := ""
+	for _, o := range res.Objects {
+		kinds += o.Kind + " "
+	}
+	if kinds != "Deployment IngressClass " {
+		t.Errorf("objects %q, want the Deployment and IngressClass without the hook", kinds)
+	}
+	spec.ChartPath = testChart(t, "1.1.0")
+	res, err = m.Apply(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Action != "upgrade" || res.Revision != 2 || res.ChartVersion != "1.1.0" {
+		t.Fatalf("second apply: %+v", res)
+	}
+	info, err := m.Get(ctx, "web")
+	if err != nil || info == nil {
+		t.Fatal(info, err)
+	}
+	if info.Status != "deployed" || info.Labels["slipway.dev/profile"] != "default" || info.Values["replicas"] != 2 {
+		t.Errorf("info = %+v", info)
+	}
+	if none, err := m.Get(ctx, "absent"); none != nil || err != nil {
+		t.Errorf("absent release: %v, %v", none, err)
+	}
+}
+
+func TestApplyRefusesZeroTimeout(t *testing.T) {
+	_, err := NewForTesting("web").Apply(context.Background(), Spec{Name: "web", Namespace: "web", ChartPath: testChart(t, "1.0.0")})
+	if err == nil || !strings.Contains(err.Error(), "no time left") {
+		t.Fatal(err)
+	}
+}
+
+func TestRepair(t *testing.T) {
+	ctx := context.Background()
+	m := NewForTesting("web")
+	spec := Spec{Name: "web", Namespace: "web", ChartPath: testChart(t, "1.0.0"), Timeout: time.Minute}
+	if _, err := m.Apply(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Apply(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	setStatus(t, m, "web", 2, rcommon.StatusPendingUpgrade)
+	if _, err := m.Apply(ctx, spec); err == nil || !strings.Contains(err.Error(), "re-run `slipway up`, which repairs it") {
+		t.Fatalf("a pending release should give the repair hint, got %v", err)
+	}
+	did, err := m.Repair(ctx, "web", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(did, "rolled back to revision 1") {
+		t.Errorf("repair said %q", did)
+	}
+	if info, _ := m.Get(ctx, "web"); info.Pending() {
+		t.Errorf("still pending: %s", info.Status)
+	}
+	if did, _ := m.Repair(ctx, "web", time.Minute); did != "" {
+		t.Errorf("second repair did %q", did)
+	}
+
+	m2 := NewForTesting("web")
+	if _, err := m2.Apply(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	setStatus(t, m2, "web", 1, rcommon.StatusPendingInstall)
+	did, err = m2.Repair(ctx, "web", time.Minute)
+	if err != nil || !strings.Contains(did, "never deployed: uninstalled it") {
+		t.Fatalf("repair of pending-install: %q, %v", did, err)
+	}
+	if info, _ := m2.Get(ctx, "web"); info != nil {
+		t.Errorf("release still there: %+v", info)
+	}
+}
+
+func setStatus(t *testing.T, m *Manager, name string, rev int, st rcommon.Status) {
+	t.Helper()
+	x, err := m.cfg.Releases.Get(name, rev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := toV1(x)
+	r.Info.Status = st
+	if err := m.cfg.Releases.Update(r); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRenderWithoutCluster(t *testing.T) {
+	res, err := Render(context.Background(), Spec{Name: "web", Namespace: "web", ChartPath: testChart(t, "1.0.0"), Values: map[string]any{"replicas": 3}}, "v1.37.2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(res.Manifest, "replicas: 3") || !strings.Contains(res.Manifest, "web-migrate") {
+		t.Errorf("manifest:\n%s", res.Manifest)
+	}
+}
+
+func TestParseObjects(t *testing.T) {
+	m := "---\n# Source: x\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: b\n  namespace: other\n"
+	got := ParseObjects(m, "ns")
+	if len(got) != 2 || got[0] != (Object{Version: "v1", Kind: "ConfigMap", Namespace: "ns", Name: "a"}) || got[1].Group != "rbac.authorization.k8s.io" || got[1].Namespace != "other" {
+		t.Fatalf("%+v", got)
+	}
+}

@@ -1,0 +1,367 @@
+package wait
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/fluxcd/cli-utils/pkg/kstatus/status"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
+)
+
+// Object identifies one resource.
+type Object struct{ Group, Version, Kind, Namespace, Name string }
+
+func (o Object) String() string {
+	if o.Namespace == "" {
+		return o.Kind + " " + o.Name
+	}
+	return o.Kind + " " + o.Namespace + "/" + o.Name
+}
+
+// Target is one release's resources.
+type Target struct {
+	Component string
+	Objects   []Object
+}
+
+// State of one resource.
+type State string
+
+const (
+	Ready       State = "ready"
+	Progressing State = "progressing"
+	Failed      State = "failed"
+)
+
+// ResourceStatus is one resource's readiness now.
+type ResourceStatus struct {
+	Object  Object
+	State   State
+	Message string
+}
+
+// Event is a progress report for one target.
+type Event struct {
+	Component    string
+	Ready, Total int
+	Pending      []ResourceStatus // not ready, sorted
+	Done         bool
+}
+
+// Finding is one reason a resource is not ready.
+type Finding struct {
+	Object  Object
+	Reason  string
+	Message string
+}
+
+// Diagnosis explains one component's not-ready resources.
+type Diagnosis struct {
+	Component string
+	Total     int
+	NotReady  []ResourceStatus
+	Findings  []Finding
+	Hints     []string // commands to look further
+}
+
+// TimeoutError is returned when the context ends before everything is ready.
+type TimeoutError struct {
+	After     time.Duration
+	Diagnoses []Diagnosis
+}
+
+func (e *TimeoutError) Error() string {
+	return format(e.Diagnoses, "not ready after "+e.After.Round(time.Second).String())
+}
+
+// FailedError is returned when a resource is failing outright.
+type FailedError struct{ Diagnoses []Diagnosis }
+
+func (e *FailedError) Error() string { return format(e.Diagnoses, "failing") }
+
+func format(ds []Diagnosis, what string) string {
+	var b strings.Builder
+	for i, d := range ds {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		fmt.Fprintf(&b, "%s: %d of %d resources %s", d.Component, len(d.NotReady), d.Total, what)
+		for _, r := range d.NotReady {
+			fmt.Fprintf(&b, "\n  %s: %s", r.Object, r.State)
+			if r.Message != "" {
+				fmt.Fprintf(&b, ": %s", r.Message)
+			}
+		}
+		for _, f := range d.Findings {
+			fmt.Fprintf(&b, "\n    %s: %s: %s", f.Object, f.Reason, f.Message)
+		}
+		for _, h := range d.Hints {
+			fmt.Fprintf(&b, "\n  look further: %s", h)
+		}
+	}
+	return b.String()
+}
+
+// Waiter checks readiness against one cluster.
+type Waiter struct {
+	Dynamic dynamic.Interface
+	Client  kubernetes.Interface
+	Mapper  meta.ResettableRESTMapper
+	// Interval between checks (default 250ms).
+	Interval time.Duration
+	// FailGrace is how long a crash or pull back-off may last before the
+	// wait gives up early (default 45s: a first pull or start may retry).
+	FailGrace time.Duration
+	Now       func() time.Time
+}
+
+// New builds a Waiter from a REST config.
+func New(cfg *rest.Config) (*Waiter, error) {
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(client.Discovery()))
+	return &Waiter{Dynamic: dyn, Client: client, Mapper: mapper}, nil
+}
+
+func (w *Waiter) now() time.Time {
+	if w.Now != nil {
+		return w.Now()
+	}
+	return time.Now()
+}
+
+// Wait returns when every object of every target is ready, the context
+// ends (*TimeoutError), or something fails outright (*FailedError).
+// progress, if set, is called when a target's readiness changes.
+func (w *Waiter) Wait(ctx context.Context, targets []Target, progress func(Event)) error {
+	interval := w.Interval
+	if interval == 0 {
+		interval = 250 * time.Millisecond
+	}
+	grace := w.FailGrace
+	if grace == 0 {
+		grace = 45 * time.Second
+	}
+	start := w.now()
+	last := map[string]string{}
+	failingSince := map[Object]time.Time{}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		allReady := true
+		var failed []Diagnosis
+		for _, t := range targets {
+			sts, err := w.Check(ctx, t)
+			if err != nil {
+				if ctx.Err() != nil {
+					break
+				}
+				// The API server may be restarting: treat as not ready yet.
+				allReady = false
+				continue
+			}
+			ev := Event{Component: t.Component, Total: len(sts)}
+			for _, s := range sts {
+				if s.State == Ready {
+					ev.Ready++
+					continue
+				}
+				ev.Pending = append(ev.Pending, s)
+			}
+			ev.Done = ev.Ready == ev.Total
+			allReady = allReady && ev.Done
+			if key := fmt.Sprint(ev.Ready, ev.Pending); progress != nil && key != last[t.Component] {
+				last[t.Component] = key
+				progress(ev)
+			}
+			var failing []ResourceStatus
+			for _, s := range ev.Pending {
+				if s.State != Failed {
+					delete(failingSince, s.Object)
+					continue
+				}
+				if _, ok := failingSince[s.Object]; !ok {
+					failingSince[s.Object] = w.now()
+				}
+				if w.now().Sub(failingSince[s.Object]) >= grace {
+					failing = append(failing, s)
+				}
+			}
+			if len(failing) > 0 {
+				failed = append(failed, w.diagnose(context.WithoutCancel(ctx), t, ev))
+			}
+		}
+		if allReady && ctx.Err() == nil {
+			return nil
+		}
+		if len(failed) > 0 {
+			return &FailedError{Diagnoses: failed}
+		}
+		select {
+		case <-ctx.Done():
+			return w.timeout(ctx, targets, w.now().Sub(start))
+		case <-tick.C:
+		}
+	}
+}
+
+// timeout builds the diagnosis after the context ended; it runs on a fresh
+// short context since ctx is already done.
+func (w *Waiter) timeout(ctx context.Context, targets []Target, after time.Duration) error {
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	te := &TimeoutError{After: after}
+	for _, t := range targets {
+		sts, err := w.Check(dctx, t)
+		if err != nil {
+			te.Diagnoses = append(te.Diagnoses, Diagnosis{Component: t.Component, Total: len(t.Objects), Hints: []string{"the cluster did not answer: " + err.Error()}})
+			continue
+		}
+		ev := Event{Component: t.Component, Total: len(sts)}
+		for _, s := range sts {
+			if s.State != Ready {
+				ev.Pending = append(ev.Pending, s)
+			}
+		}
+		if len(ev.Pending) > 0 {
+			te.Diagnoses = append(te.Diagnoses, w.diagnose(dctx, t, ev))
+		}
+	}
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return fmt.Errorf("interrupted: %w", ctx.Err())
+	}
+	return te
+}
+
+// Check returns the readiness of every object of t, sorted.
+func (w *Waiter) Check(ctx context.Context, t Target) ([]ResourceStatus, error) {
+	out := make([]ResourceStatus, 0, len(t.Objects))
+	for _, o := range t.Objects {
+		s, err := w.check(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Object.String() < out[j].Object.String() })
+	return out, nil
+}
+
+func (w *Waiter) resource(o Object) (dynamic.ResourceInterface, *Object, error) {
+	gk := schema.GroupKind{Group: o.Group, Kind: o.Kind}
+	m, err := w.Mapper.RESTMapping(gk, o.Version)
+	if meta.IsNoMatchError(err) {
+		// A chart may have just installed this kind's CRD.
+		w.Mapper.Reset()
+		m, err = w.Mapper.RESTMapping(gk, o.Version)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	obj := o
+	if m.Scope.Name() == meta.RESTScopeNameRoot {
+		obj.Namespace = ""
+		return w.Dynamic.Resource(m.Resource), &obj, nil
+	}
+	return w.Dynamic.Resource(m.Resource).Namespace(o.Namespace), &obj, nil
+}
+
+func (w *Waiter) check(ctx context.Context, o Object) (ResourceStatus, error) {
+	ri, obj, err := w.resource(o)
+	if err != nil {
+		if meta.IsNoMatchError(err) {
+			return ResourceStatus{Object: o, State: Progressing, Message: "kind not known to the API server yet"}, nil
+		}
+		return ResourceStatus{}, err
+	}
+	u, err := ri.Get(ctx, o.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return ResourceStatus{Object: *obj, State: Progressing, Message: "not created yet"}, nil
+	}
+	if err != nil {
+		return ResourceStatus{}, err
+	}
+	res, err := status.Compute(u)
+	if err != nil {
+		return ResourceStatus{Object: *obj, State: Progressing, Message: err.Error()}, nil
+	}
+	st := ResourceStatus{Object: *obj, Message: res.Message}
+	switch res.Status {
+	case status.CurrentStatus:
+		st.State, st.Message = Ready, ""
+	case status.FailedStatus:
+		st.State = Failed
+	default:
+		st.State = Progressing
+	}
+	if st.State != Ready && isWorkload(o.Kind) {
+		if reason := w.podTrouble(ctx, u); reason != "" {
+			st.State, st.Message = Failed, reason
+		}
+	}
+	return st, nil
+}
+
+func isWorkload(kind string) bool {
+	switch kind {
+	case "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job":
+		return true
+	}
+	return false
+}
+
+// badWaiting are container states that do not fix themselves quickly.
+var badWaiting = map[string]bool{
+	"CrashLoopBackOff": true, "ImagePullBackOff": true, "ErrImagePull": true,
+	"CreateContainerConfigError": true, "InvalidImageName": true, "CreateContainerError": true,
+}
+
+// podTrouble returns a failing pod's reason, "" if none is failing.
+func (w *Waiter) podTrouble(ctx context.Context, u *unstructured.Unstructured) string {
+	for _, p := range w.pods(ctx, u) {
+		for _, cs := range append(p.Status.InitContainerStatuses, p.Status.ContainerStatuses...) {
+			if cs.State.Waiting != nil && badWaiting[cs.State.Waiting.Reason] {
+				return fmt.Sprintf("pod %s: container %s: %s", p.Name, cs.Name, cs.State.Waiting.Reason)
+			}
+		}
+	}
+	return ""
+}
+
+// pods returns the pods selected by a workload's spec.selector.
+func (w *Waiter) pods(ctx context.Context, u *unstructured.Unstructured) []corev1.Pod {
+	ml, _, _ := unstructured.NestedStringMap(u.Object, "spec", "selector", "matchLabels")
+	if u.GetKind() == "Job" {
+		ml = map[string]string{"batch.kubernetes.io/job-name": u.GetName()}
+	}
+	if len(ml) == 0 {
+		return nil
+	}
+	list, err := w.Client.CoreV1().Pods(u.GetNamespace()).List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(ml).String()})
+	if err != nil {
+		return nil
+	}
+	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
+	return list.Items
+}
