@@ -10,10 +10,12 @@ import (
 
 	"github.com/urfave/cli/v3"
 
+	"github.com/slipwayhq/slipway/internal/bootstrap"
 	"github.com/slipwayhq/slipway/internal/credentials"
 	"github.com/slipwayhq/slipway/internal/inventory"
 	"github.com/slipwayhq/slipway/internal/kube"
 	"github.com/slipwayhq/slipway/internal/report"
+	"github.com/slipwayhq/slipway/internal/ui"
 )
 
 func credentialsCommand() *cli.Command {
@@ -139,9 +141,38 @@ up. It runs "slipway up" with the profile recorded in the cluster.
 
 Example:
   slipway credentials rotate jenkins`,
-		Flags: kubeFlags(),
+		Flags: append([]cli.Flag{
+			&cli.StringFlag{Name: "password", Usage: "take the new password from `@FILE` instead of generating one"},
+			&cli.DurationFlag{Name: "timeout", Value: 10 * time.Minute, Usage: "time to wait for the component to be ready again"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr"},
+			outputFlag(),
+		}, kubeFlags()...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
-			return usageError("rotate is not implemented yet")
+			format, err := report.ParseFormat(cmd.String("output"))
+			if err != nil {
+				return usageError("%v", err)
+			}
+			if cmd.Args().Len() != 1 {
+				return usageError("rotate takes one component, e.g. slipway credentials rotate jenkins")
+			}
+			file := ""
+			if p := cmd.String("password"); p != "" {
+				if !strings.HasPrefix(p, "@") {
+					return usageError("--password …: a password on the command line lands in shell history; put it in a file and pass --password @FILE")
+				}
+				file = p[1:]
+			}
+			printer := ui.New(cmd.Root().ErrWriter, cmd.Bool("quiet"))
+			cred, err := bootstrap.Rotate(ctx, bootstrap.RotateOptions{
+				Component: cmd.Args().First(), PasswordFile: file, Timeout: cmd.Duration("timeout"), Kube: kubeOptions(cmd),
+			}, printer)
+			if cred.Password != "" {
+				row := report.Credential{Component: cred.Component, Namespace: cred.Namespace, URL: cred.URL, Username: cred.Username, Password: cred.Password}
+				if werr := report.WriteCredentials(cmd.Root().Writer, format, []report.Credential{row}); werr != nil && err == nil {
+					err = werr
+				}
+			}
+			return exitCodeFor(ctx, err)
 		},
 	}
 }

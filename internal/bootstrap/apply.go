@@ -124,6 +124,18 @@ func (r *run) apply(ctx context.Context) (*report.Up, error) {
 	}
 	var errs []error
 	timedOut := false
+	defer func() {
+		// A failed run reports state, not logins: passwords are printed only
+		// in the report of a successful up (and by `slipway credentials`).
+		if len(errs) > 0 {
+			for i := range rep.Components {
+				if rep.Components[i].Password != "" {
+					rep.Components[i].Password = credentials.Mask
+				}
+			}
+			rep.Notes = append(rep.Notes, "passwords are hidden because the platform is not ready; `slipway credentials` prints them")
+		}
+	}()
 	for _, rel := range r.plan.Releases {
 		err := results[rel.Component]
 		if err == nil {
@@ -237,12 +249,16 @@ func (r *run) dryRun(ctx context.Context) (*report.Up, error) {
 func (r *run) inventoryEntries() []inventory.Entry {
 	var out []inventory.Entry
 	for _, rel := range r.plan.Releases {
-		out = append(out, inventory.Entry{
+		e := inventory.Entry{
 			Component: rel.Component, Namespace: rel.Namespace, Release: rel.Name,
 			Chart: rel.Chart.Name, Version: rel.Chart.Version, Needs: rel.Needs,
 			Secret: rel.Secret, URL: rel.URL,
 			Profile: r.plan.Profile, ProfileVersion: r.plan.Version,
-		})
+		}
+		if c := r.component(rel.Component); c != nil && c.Credentials != nil {
+			e.BcryptPaths, e.MtimePaths = c.Credentials.Inject.Bcrypt, c.Credentials.Inject.BcryptMtime
+		}
+		out = append(out, e)
 	}
 	return out
 }

@@ -164,9 +164,16 @@ func (r *run) component(name string) *profile.Component {
 	return nil
 }
 
-// connect reaches the cluster; --dry-run never does.
+// connect reaches the cluster. --dry-run only reads from it, and works
+// without one: it then shows freshly generated (masked) credentials.
 func (r *run) connect(ctx context.Context) error {
 	if r.opts.DryRun {
+		if c, err := kube.Connect(ctx, r.opts.Kube, 3*time.Second); err == nil {
+			r.cluster = c
+			r.ui.Infof("dry run: reading current state from context %s (%s); nothing will be changed", c.Context, c.Server)
+		} else {
+			r.ui.Infof("dry run without a cluster (%v)", firstLine(err))
+		}
 		return nil
 	}
 	c, err := kube.Connect(ctx, r.opts.Kube, 10*time.Second)
@@ -376,4 +383,9 @@ func ensureNamespace(ctx context.Context, c *kube.Cluster, ns string) error {
 		return fmt.Errorf("create namespace %s: %w", ns, err)
 	}
 	return nil
+}
+
+func firstLine(err error) string {
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return s
 }

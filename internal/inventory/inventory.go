@@ -23,13 +23,17 @@ const (
 
 // Entry is one installed component.
 type Entry struct {
-	Component      string   `json:"component"`
-	Namespace      string   `json:"namespace"`
-	Release        string   `json:"release"`
-	Chart          string   `json:"chart"`
-	Version        string   `json:"version"`
-	Needs          []string `json:"needs,omitempty"`
-	Secret         string   `json:"secret,omitempty"` // credentials Secret in Namespace
+	Component string   `json:"component"`
+	Namespace string   `json:"namespace"`
+	Release   string   `json:"release"`
+	Chart     string   `json:"chart"`
+	Version   string   `json:"version"`
+	Needs     []string `json:"needs,omitempty"`
+	Secret    string   `json:"secret,omitempty"` // credentials Secret in Namespace
+	// BcryptPaths and MtimePaths are the values paths that hold a hash of
+	// the password (charts that take a hash), for `credentials rotate`.
+	BcryptPaths    []string `json:"bcryptPaths,omitempty"`
+	MtimePaths     []string `json:"mtimePaths,omitempty"`
 	URL            string   `json:"url,omitempty"`
 	Profile        string   `json:"profile"`
 	ProfileVersion string   `json:"profileVersion"`

@@ -103,11 +103,11 @@ func Build(in Input) (*Plan, error) {
 			r.Host = Hostname(c.Host.Prefix, in.IP, in.Domain)
 			r.URL = "http://" + r.Host
 			for _, path := range c.Host.Paths {
-				setPath(gen, path, r.Host)
+				SetPath(gen, path, r.Host)
 			}
 			if ingressClass != "" {
 				for _, path := range c.Host.ClassPaths {
-					setPath(gen, path, ingressClass)
+					SetPath(gen, path, ingressClass)
 				}
 			}
 		}
@@ -119,19 +119,19 @@ func Build(in Input) (*Plan, error) {
 				r.Secret = cred.SecretName
 				inj := c.Credentials.Inject
 				for _, path := range inj.ExistingSecret {
-					setPath(gen, path, cred.SecretName)
+					SetPath(gen, path, cred.SecretName)
 				}
 				for _, path := range inj.UsernameKey {
-					setPath(gen, path, cred.UsernameKey)
+					SetPath(gen, path, cred.UsernameKey)
 				}
 				for _, path := range inj.PasswordKey {
-					setPath(gen, path, cred.PasswordKey)
+					SetPath(gen, path, cred.PasswordKey)
 				}
 				for _, path := range inj.Bcrypt {
-					setPath(gen, path, cred.Hash)
+					SetPath(gen, path, cred.Hash)
 				}
 				for _, path := range inj.BcryptMtime {
-					setPath(gen, path, cred.Mtime)
+					SetPath(gen, path, cred.Mtime)
 				}
 			}
 		}
@@ -221,8 +221,8 @@ func Merge(dst, src map[string]any) map[string]any {
 	return out
 }
 
-// setPath sets a dotted values path (a.b.c) in m, creating maps on the way.
-func setPath(m map[string]any, path string, v any) {
+// SetPath sets a dotted values path (a.b.c) in m, creating maps on the way.
+func SetPath(m map[string]any, path string, v any) {
 	parts := strings.Split(path, ".")
 	for _, p := range parts[:len(parts)-1] {
 		next, ok := m[p].(map[string]any)

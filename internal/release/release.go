@@ -193,6 +193,20 @@ func toV1(rel helmrelease.Releaser) (*rspb.Release, error) {
 	return nil, fmt.Errorf("unsupported Helm release type %T", rel)
 }
 
+// userLabels drops the labels Helm's storage sets itself; Helm refuses
+// them as user labels.
+func userLabels(l map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range l {
+		switch k {
+		case "name", "owner", "status", "version", "createdAt", "modifiedAt":
+		default:
+			out[k] = v
+		}
+	}
+	return out
+}
+
 // Get returns the latest revision of a release, or nil, nil if there is none.
 func (m *Manager) Get(ctx context.Context, name string) (*Info, error) {
 	h := action.NewHistory(m.cfg)
@@ -215,7 +229,7 @@ func (m *Manager) Get(ctx context.Context, name string) (*Info, error) {
 		}
 	}
 	info := &Info{Name: latest.Name, Namespace: latest.Namespace, Revision: latest.Version,
-		Labels: latest.Labels, Values: latest.Config, Manifest: latest.Manifest}
+		Labels: userLabels(latest.Labels), Values: latest.Config, Manifest: latest.Manifest}
 	if latest.Info != nil {
 		info.Status, info.Updated = latest.Info.Status.String(), latest.Info.LastDeployed
 	}
@@ -359,4 +373,40 @@ func ParseObjects(manifest, ns string) []Object {
 		out = append(out, o)
 	}
 	return out
+}
+
+// Reapply upgrades a release with the chart it already has and its
+// recorded values changed by edit; `credentials rotate` uses it to put a
+// new password hash in place without needing the profile.
+func (m *Manager) Reapply(ctx context.Context, name string, timeout time.Duration, edit func(values map[string]any)) (Result, error) {
+	x, err := action.NewGet(m.cfg).Run(name)
+	if err != nil {
+		return Result{}, fmt.Errorf("read release %s/%s: %w", m.namespace, name, err)
+	}
+	cur, err := toV1(x)
+	if err != nil {
+		return Result{}, err
+	}
+	values := map[string]any{}
+	for k, v := range cur.Config {
+		values[k] = v
+	}
+	edit(values)
+	u := action.NewUpgrade(m.cfg)
+	u.Namespace = m.namespace
+	u.Timeout, u.WaitStrategy = timeout, kube.HookOnlyStrategy
+	u.ServerSideApply = "true"
+	u.Labels = userLabels(cur.Labels)
+	u.MaxHistory = 10
+	u.ResetValues = true
+	u.DryRunStrategy = action.DryRunNone
+	rel, err := u.RunWithContext(ctx, name, cur.Chart, values)
+	if err != nil {
+		return Result{}, explain(Spec{Name: name, Namespace: m.namespace}, cur.Chart, "upgrade", err)
+	}
+	r, err := toV1(rel)
+	if err != nil {
+		return Result{}, err
+	}
+	return result("upgrade", r), nil
 }
