@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -54,6 +55,7 @@ var env struct {
 	kubeconfig string
 	config     *rest.Config
 	client     kubernetes.Interface
+	dynamic    dynamic.Interface
 	cluster    *sim.Cluster // nil when E2E_KUBECONFIG names an outside cluster
 }
 
@@ -105,6 +107,10 @@ func run(m *testing.M) int {
 		return 1
 	}
 	env.config.QPS, env.config.Burst = 100, 200
+	if env.dynamic, err = dynamic.NewForConfig(env.config); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
 	if env.client, err = kubernetes.NewForConfig(env.config); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/slipwayhq/slipway/internal/app"
 	"github.com/slipwayhq/slipway/internal/report"
@@ -166,4 +168,33 @@ func fixtureProfile(t *testing.T, prefix string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// TestUpGitOpsRepo: with --gitops-repo, slipway installs its own wiring
+// chart after the agent (whose CRDs must exist first), and the agent gets
+// an Application pointing at the repo path with automated sync.
+func TestUpGitOpsRepo(t *testing.T) {
+	profile := fixtureProfile(t, "wiring")
+	r := slipway(t, "up", "--kubeconfig", env.kubeconfig, "--profile", profile, "--chart-mirror", sources.http.URL(),
+		"--gitops-repo", "https://git.example/platform.git", "--gitops-path", "clusters/dev", "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("up exited %d", r.code)
+	}
+	app, err := env.dynamic.Resource(schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "applications"}).
+		Namespace("wiring-gitops").Get(context.Background(), "platform", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("no Application: %v", err)
+	}
+	url, _, _ := unstructured.NestedString(app.Object, "spec", "source", "repoURL")
+	path, _, _ := unstructured.NestedString(app.Object, "spec", "source", "path")
+	prune, _, _ := unstructured.NestedBool(app.Object, "spec", "syncPolicy", "automated", "prune")
+	if url != "https://git.example/platform.git" || path != "clusters/dev" || !prune {
+		t.Errorf("Application source %s path %s prune %v", url, path, prune)
+	}
+	// Without --gitops-repo the wiring is not installed and the report says
+	// how to connect a repository.
+	r = slipway(t, "up", "--kubeconfig", env.kubeconfig, "--profile", fixtureProfile(t, "idle"), "--chart-mirror", sources.http.URL())
+	if r.code != 0 || !strings.Contains(r.stdout, "slipway up --gitops-repo URL") {
+		t.Errorf("idle agent: exit %d, report:\n%s", r.code, r.stdout)
+	}
 }

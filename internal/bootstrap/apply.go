@@ -29,7 +29,7 @@ const (
 // newReport makes one row per release, before anything happens, so that a
 // failure still reports every component's state.
 func (r *run) newReport() (*report.Up, map[string]*report.Component) {
-	rep := &report.Up{Profile: r.plan.Profile, Version: r.plan.Version, DryRun: r.opts.DryRun}
+	rep := &report.Up{Profile: r.plan.Profile, Version: r.plan.Version, DryRun: r.opts.DryRun, Notes: r.notes()}
 	if r.cluster != nil {
 		rep.Context = r.cluster.Context
 	}

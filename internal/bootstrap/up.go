@@ -86,7 +86,13 @@ func (r *run) loadProfile(context.Context) error {
 	if err != nil {
 		return asInput(err)
 	}
-	sel, err := profile.Select(p, r.opts.Choices, r.opts.Without)
+	var without []string
+	for _, name := range profile.Disabled(p, map[string]bool{"gitops-repo": r.opts.GitOpsRepo != ""}) {
+		if !slices.Contains(r.opts.Without, name) {
+			without = append(without, name)
+		}
+	}
+	sel, err := profile.Select(p, r.opts.Choices, append(without, r.opts.Without...))
 	if err != nil {
 		return asInput(err)
 	}
@@ -354,15 +360,31 @@ func releaseName(c profile.Component) string {
 }
 
 // generatedValues are the GitOps wiring settings, for the components that
-// take them (a profile marks them with group "gitops-wiring").
+// exist only with --gitops-repo.
 func (r *run) generatedValues() map[string]map[string]any {
 	out := map[string]map[string]any{}
 	for _, c := range r.profile.Components {
-		if c.Group != "gitops" || c.Option == "" || r.opts.GitOpsRepo == "" {
-			continue
+		if c.EnabledBy == "gitops-repo" {
+			out[c.Name] = map[string]any{"repo": map[string]any{
+				"url": r.opts.GitOpsRepo, "path": r.opts.GitOpsPath, "revision": r.opts.GitOpsRevision,
+			}}
 		}
 	}
 	return out
+}
+
+// notes are hints for the report: an idle GitOps agent says how to
+// connect a repository.
+func (r *run) notes() []string {
+	if r.opts.GitOpsRepo != "" {
+		return nil
+	}
+	for _, c := range r.profile.Components {
+		if c.Group == "gitops" {
+			return []string{"The GitOps agent is installed and idle. Point it at a repository with:\n  slipway up --gitops-repo URL [--gitops-path PATH] [--gitops-revision BRANCH]"}
+		}
+	}
+	return nil
 }
 
 // ensureNamespace creates ns if missing, labelled as slipway's so `down`

@@ -146,7 +146,7 @@ func TestLevels(t *testing.T) {
 		}
 		got = append(got, strings.Join(names, ","))
 	}
-	if want := "traefik,flux-operator|jenkins,flux-instance"; strings.Join(got, "|") != want {
+	if want := "traefik,flux-operator|jenkins,flux-instance|flux-repo"; strings.Join(got, "|") != want {
 		t.Errorf("levels %v, want %s", got, want)
 	}
 }

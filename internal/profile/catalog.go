@@ -237,3 +237,15 @@ func sortedKeys(m map[string]bool) []string {
 	sort.Strings(out)
 	return out
 }
+
+// Disabled lists the components whose EnabledBy flag is not among enabled;
+// callers pass them to Select as without.
+func Disabled(p *Profile, enabled map[string]bool) []string {
+	var out []string
+	for _, c := range p.Components {
+		if c.EnabledBy != "" && !enabled[c.EnabledBy] {
+			out = append(out, c.Name)
+		}
+	}
+	return out
+}

@@ -12,7 +12,7 @@ import (
 
 func TestDecodeInvalid(t *testing.T) {
 	cases := map[string]string{
-		"invalid-unknown-field.yaml": `invalid profile: testdata/invalid-unknown-field.yaml:9: components[0].namespce: unknown field "namespce", did you mean "namespace"? (known: name, group, option, ingressClass, chart, namespace, release, needs, values, host, credentials, warning)`,
+		"invalid-unknown-field.yaml": `invalid profile: testdata/invalid-unknown-field.yaml:9: components[0].namespce: unknown field "namespce", did you mean "namespace"? (known: name, group, option, ingressClass, chart, namespace, release, needs, values, host, credentials, warning, enabledBy)`,
 		"invalid-constraint.yaml":    `invalid profile: testdata/invalid-constraint.yaml: components[0].chart.version: invalid semver constraint "~5.x.y": improper constraint: "~5.x.y"`,
 		"invalid-needs.yaml": `invalid profile: 2 problems:
   testdata/invalid-needs.yaml: components[0].needs: "nope" is neither a component nor a group of this profile
@@ -131,10 +131,10 @@ func TestSelect(t *testing.T) {
 		without []string
 		want    string
 	}{
-		{nil, nil, "traefik<> jenkins<traefik> argocd<traefik>"},
-		{map[string]string{"gitops": "flux", "ingress": "nginx"}, nil, "ingress-nginx<> jenkins<ingress-nginx> flux-operator<> flux-instance<flux-operator>"},
+		{nil, nil, "traefik<> jenkins<traefik> argocd<traefik> argocd-repo<argocd>"},
+		{map[string]string{"gitops": "flux", "ingress": "nginx"}, nil, "ingress-nginx<> jenkins<ingress-nginx> flux-operator<> flux-instance<flux-operator> flux-repo<flux-instance>"},
 		{map[string]string{"gitops": "none"}, []string{"jenkins"}, "traefik<>"},
-		{map[string]string{"ingress": "none"}, nil, "jenkins<> argocd<>"},
+		{map[string]string{"ingress": "none"}, []string{"argocd-repo"}, "jenkins<> argocd<>"},
 	} {
 		got, err := Select(p, tc.choices, tc.without)
 		if err != nil {
@@ -145,7 +145,7 @@ func TestSelect(t *testing.T) {
 		}
 	}
 	_, err = Select(p, map[string]string{"gitops": "fluxcd"}, []string{"jenkinz"})
-	want := "--gitops fluxcd: profile default@1.0.0 offers argocd, flux, or none\n--without jenkinz: no such component in profile default@1.0.0 (components: argocd, flux-instance, flux-operator, ingress-nginx, jenkins, traefik)"
+	want := "--gitops fluxcd: profile default@1.0.0 offers argocd, flux, or none\n--without jenkinz: no such component in profile default@1.0.0 (components: argocd, argocd-repo, flux-instance, flux-operator, flux-repo, ingress-nginx, jenkins, traefik)"
 	if err == nil || err.Error() != want {
 		t.Errorf("error:\n%v\nwant:\n%s", err, want)
 	}

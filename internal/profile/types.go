@@ -37,7 +37,13 @@ type Component struct {
 	Host         *Host          `json:"host,omitempty" yaml:"host"`
 	Credentials  *Credentials   `json:"credentials,omitempty" yaml:"credentials"`
 	Warning      string         `json:"warning,omitempty" yaml:"warning"`
+	// EnabledBy names a flag without which the component is left out:
+	// "gitops-repo" (installed only when --gitops-repo is given).
+	EnabledBy string `json:"enabledBy,omitempty" yaml:"enabledBy"`
 }
+
+// EnabledByFlags are the values EnabledBy accepts.
+var EnabledByFlags = []string{"gitops-repo"}
 
 // Chart says where a component's chart comes from: exactly one of a
 // classic repository (Repo and Name), an OCI reference, or a local Path.

@@ -87,6 +87,9 @@ func (p *Profile) Validate() error {
 				groups[c.Group] = append(groups[c.Group], c.Option)
 			}
 		}
+		if c.EnabledBy != "" && !slices.Contains(EnabledByFlags, c.EnabledBy) {
+			add(f+".enabledBy", "%q is not a flag a component can depend on (%s)", c.EnabledBy, strings.Join(EnabledByFlags, ", "))
+		}
 		if c.IngressClass != "" && c.Group != "ingress" {
 			add(f+".ingressClass", "only components of group ingress provide an ingress class")
 		}

@@ -1,0 +1,89 @@
+package plan
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/slipwayhq/slipway/internal/profile"
+	"github.com/slipwayhq/slipway/profiles"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// TestShippedProfilesGolden renders the plan of every shipped profile (and
+// the flag combinations users reach for) with fixed versions and
+// credentials, so any change to a profile shows up in review as a diff of
+// testdata/golden. Passwords never appear in a plan; the bcrypt hash is a
+// placeholder here. Run `go test ./internal/plan -update` to accept changes.
+func TestShippedProfilesGolden(t *testing.T) {
+	scenarios := []struct {
+		name, profile string
+		choices       map[string]string
+		gitopsRepo    string
+	}{
+		{"default", "default@1.0.0", nil, ""},
+		{"default-flux-nginx", "default@1.0.0", map[string]string{"gitops": "flux", "ingress": "nginx"}, ""},
+		{"default-gitops-repo", "default@1.0.0", nil, "https://github.com/example/platform.git"},
+		{"classic", "classic@1.0.0", nil, "https://github.com/example/platform.git"},
+		{"minimal", "minimal@1.0.0", nil, ""},
+	}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			p, err := profile.NewCatalog(profiles.FS).Resolve(sc.profile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sel, err := profile.Select(p, sc.choices, profile.Disabled(p, map[string]bool{"gitops-repo": sc.gitopsRepo != ""}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := Input{Profile: sel, Charts: map[string]Chart{}, Credentials: map[string]Credential{},
+				Generated: map[string]map[string]any{}, Domain: "sslip.io", IP: "127.0.0.1"}
+			for _, c := range sel.Components {
+				in.Charts[c.Name] = Chart{Name: chartName(c), Version: c.Chart.Version}
+				if cr := c.Credentials; cr != nil {
+					in.Credentials[c.Name] = Credential{SecretName: cr.SecretName, UsernameKey: cr.UsernameKey, PasswordKey: cr.PasswordKey,
+						Username: cr.Username, Hash: "<bcrypt hash of the generated password>", Mtime: "2026-01-01T00:00:00Z"}
+				}
+				if c.EnabledBy == "gitops-repo" {
+					in.Generated[c.Name] = map[string]any{"repo": map[string]any{"url": sc.gitopsRepo, "path": ".", "revision": "main"}}
+				}
+			}
+			pl, err := Build(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := yaml.Marshal(pl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join("testdata", "golden", sc.name+".yaml")
+			if *update {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./internal/plan -update)", err)
+			}
+			if string(got) != string(want) {
+				t.Errorf("plan of %s differs from %s; if intended, run go test ./internal/plan -update and review the diff", sc.name, golden)
+			}
+		})
+	}
+}
+
+func chartName(c profile.Component) string {
+	if c.Chart.Name != "" {
+		return c.Chart.Name
+	}
+	if c.Chart.OCI != "" {
+		return filepath.Base(c.Chart.OCI)
+	}
+	return filepath.Base(c.Chart.Path)
+}
