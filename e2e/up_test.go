@@ -120,6 +120,19 @@ func testUp(t *testing.T, mirror, prefix string) {
 		if c.Status != "ready" {
 			t.Errorf("%s: status %s after the second up", c.Name, c.Status)
 		}
+		if want := map[string]string{"ci": "upgrade"}[c.Name]; want == "upgrade" && c.Action != "upgrade" {
+			t.Errorf("%s: action %q after changing its values, want upgrade", c.Name, c.Action)
+		}
+	}
+	// The same again changes nothing: no Helm upgrade at all.
+	third := slipway(t, append(args, "--set", "ci.controller.numExecutors=3")...)
+	if third.code != 0 {
+		t.Fatalf("third up exited %d", third.code)
+	}
+	for _, c := range decodeUp(t, third).Components {
+		if c.Action != "unchanged" || c.Status != "ready" {
+			t.Errorf("%s: no-op re-run did %q (status %s), want unchanged and ready", c.Name, c.Action, c.Status)
+		}
 	}
 }
 

@@ -87,6 +87,10 @@ Examples:
 		Suggest:               true,
 		Commands: []*cli.Command{
 			upCommand(),
+			statusCommand(),
+			diffCommand(),
+			templateCommand(),
+			downCommand(),
 			credentialsCommand(),
 			profilesCommand(),
 		},

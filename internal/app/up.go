@@ -68,6 +68,7 @@ Exit codes: 0 ready, 1 failed, 2 bad input, 124 not ready within --timeout,
 			&cli.StringFlag{Name: "gitops-path", Value: ".", Usage: "`PATH` inside the GitOps repo"},
 			&cli.StringFlag{Name: "gitops-revision", Value: "main", Usage: "branch, tag or commit `REV` to sync"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and render the charts without touching the cluster"},
+			&cli.BoolFlag{Name: "rollback-on-failure", Usage: "roll a failed upgrade back to the last good revision (default: leave it for inspection)"},
 			&cli.DurationFlag{Name: "timeout", Value: 15 * time.Minute, Usage: "overall time to wait for readiness, e.g. `20m`"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr (warnings and errors still show)"},
 			outputFlag(),
@@ -77,24 +78,11 @@ Exit codes: 0 ready, 1 failed, 2 bad input, 124 not ready within --timeout,
 			if err != nil {
 				return usageError("%v", err)
 			}
-			if cmd.Args().Len() > 0 {
-				return usageError("up takes no arguments, got %q; did you mean --profile %s?", strings.Join(cmd.Args().Slice(), " "), cmd.Args().First())
+			opts, err := upOptions(cmd)
+			if err != nil {
+				return err
 			}
-			choices := map[string]string{}
-			for _, group := range []string{"ingress", "gitops"} {
-				if v := cmd.String(group); v != "" {
-					choices[group] = v
-				}
-			}
-			opts := bootstrap.Options{
-				Profile: cmd.String("profile"), Choices: choices, Without: cmd.StringSlice("without"),
-				Sets: cmd.StringSlice("set"), ValuesFiles: cmd.StringSlice("values"), Passwords: cmd.StringSlice("password"),
-				Domain: cmd.String("domain"), IP: cmd.String("ip"),
-				ChartMirror: cmd.String("chart-mirror"), ChartsDir: cmd.String("charts-dir"),
-				GitOpsRepo: cmd.String("gitops-repo"), GitOpsPath: cmd.String("gitops-path"), GitOpsRevision: cmd.String("gitops-revision"),
-				DryRun: cmd.Bool("dry-run"), Timeout: cmd.Duration("timeout"),
-				Kube: kubeOptions(cmd),
-			}
+			opts.RollbackOnFailure = cmd.Bool("rollback-on-failure")
 			printer := ui.New(cmd.Root().ErrWriter, cmd.Bool("quiet"))
 			res, err := bootstrap.Up(ctx, opts, printer)
 			if res != nil {
@@ -107,12 +95,34 @@ Exit codes: 0 ready, 1 failed, 2 bad input, 124 not ready within --timeout,
 	}
 }
 
+// upOptions reads the flags shared by up, diff and template.
+func upOptions(cmd *cli.Command) (bootstrap.Options, error) {
+	if cmd.Args().Len() > 0 {
+		return bootstrap.Options{}, usageError("%s takes no arguments, got %q; did you mean --profile %s?", cmd.Name, strings.Join(cmd.Args().Slice(), " "), cmd.Args().First())
+	}
+	choices := map[string]string{}
+	for _, group := range []string{"ingress", "gitops"} {
+		if v := cmd.String(group); v != "" {
+			choices[group] = v
+		}
+	}
+	return bootstrap.Options{
+		Profile: cmd.String("profile"), Choices: choices, Without: cmd.StringSlice("without"),
+		Sets: cmd.StringSlice("set"), ValuesFiles: cmd.StringSlice("values"), Passwords: cmd.StringSlice("password"),
+		Domain: cmd.String("domain"), IP: cmd.String("ip"),
+		ChartMirror: cmd.String("chart-mirror"), ChartsDir: cmd.String("charts-dir"),
+		GitOpsRepo: cmd.String("gitops-repo"), GitOpsPath: cmd.String("gitops-path"), GitOpsRevision: cmd.String("gitops-revision"),
+		DryRun: cmd.Bool("dry-run"), Timeout: cmd.Duration("timeout"),
+		Kube: kubeOptions(cmd),
+	}, nil
+}
+
 // exitCodeFor maps bootstrap errors onto the documented exit codes.
 func exitCodeFor(ctx context.Context, err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, bootstrap.ErrInput):
+	case errors.Is(err, bootstrap.ErrInput), errors.Is(err, bootstrap.ErrAborted):
 		return withCode(2, err)
 	case errors.Is(err, bootstrap.ErrTimeout):
 		return withCode(124, err)

@@ -79,6 +79,13 @@ func (r *run) apply(ctx context.Context) (*report.Up, error) {
 	}
 	var mu sync.Mutex
 	results := map[string]error{}
+	defer func() {
+		for i := range rep.Components {
+			if a, ok := r.actions.Load(rep.Components[i].Name); ok {
+				rep.Components[i].Action = a.(string)
+			}
+		}
+	}()
 	var wg sync.WaitGroup
 	for _, rel := range r.plan.Releases {
 		wg.Go(func() {
@@ -169,28 +176,53 @@ func (r *run) applyOne(ctx context.Context, waiter *wait.Waiter, store *credenti
 		return fail(fmt.Errorf("%s: %w", comp, err))
 	}
 	if spec, ok := r.specs[comp]; ok {
-		cred, err := store.Ensure(ctx, spec, r.creds[comp].Password, false)
+		r.mu.Lock()
+		want := r.creds[comp].Password
+		r.mu.Unlock()
+		cred, err := store.Ensure(ctx, spec, want, false)
 		if err != nil {
 			return fail(fmt.Errorf("%s: %w", comp, err))
 		}
+		r.mu.Lock()
 		r.creds[comp] = cred
-	}
-	path, err := r.charts.Fetch(ctx, charts.Resolved{Name: rel.Chart.Name, Version: rel.Chart.Version, Ref: rel.Chart.Ref, Digest: rel.Chart.Digest})
-	if err != nil {
-		return fail(fmt.Errorf("%s: %w", comp, err))
+		r.mu.Unlock()
 	}
 	mgr, err := release.New(r.cluster.GetterFor(rel.Namespace), rel.Namespace, nil)
 	if err != nil {
 		return fail(err)
 	}
-	res, err := mgr.Apply(ctx, release.Spec{
-		Name: rel.Name, Namespace: rel.Namespace, ChartPath: path, Values: rel.Values,
-		Timeout: time.Until(deadline), Wait: false,
-		Labels: map[string]string{LabelProfile: r.plan.Profile, LabelProfileVersion: r.plan.Version, LabelComponent: comp},
-	})
+	// A release an interrupted run left pending would refuse every
+	// operation: repair it first, and say what was done.
+	if did, err := mgr.Repair(ctx, rel.Name, time.Until(deadline)); err != nil {
+		return fail(fmt.Errorf("%s: %w", comp, err))
+	} else if did != "" {
+		r.ui.Warnf("%s: %s", comp, did)
+	}
+	digest := rel.Digest()
+	var res release.Result
+	cur, err := mgr.Get(ctx, rel.Name)
 	if err != nil {
 		return fail(fmt.Errorf("%s: %w", comp, err))
 	}
+	if cur != nil && cur.Status == "deployed" && cur.Labels[LabelDigest] == digest {
+		// Nothing changed since the last run: no Helm upgrade at all,
+		// only the readiness check below.
+		res = release.Result{Action: "unchanged", Revision: cur.Revision, ChartVersion: cur.ChartVersion, Objects: release.ParseObjects(cur.Manifest, rel.Namespace)}
+	} else {
+		path, err := r.charts.Fetch(ctx, charts.Resolved{Name: rel.Chart.Name, Version: rel.Chart.Version, Ref: rel.Chart.Ref, Digest: rel.Chart.Digest})
+		if err != nil {
+			return fail(fmt.Errorf("%s: %w", comp, err))
+		}
+		res, err = mgr.Apply(ctx, release.Spec{
+			Name: rel.Name, Namespace: rel.Namespace, ChartPath: path, Values: rel.Values,
+			Timeout: time.Until(deadline), Wait: false,
+			Labels: map[string]string{LabelProfile: r.plan.Profile, LabelProfileVersion: r.plan.Version, LabelComponent: comp, LabelDigest: digest},
+		})
+		if err != nil {
+			return fail(r.maybeRollback(ctx, mgr, rel, cur, deadline, fmt.Errorf("%s: %w", comp, err)))
+		}
+	}
+	r.actions.Store(comp, res.Action)
 	r.ui.Update(comp, ui.StateWaiting, res.Action+" revision "+fmt.Sprint(res.Revision), nil)
 	target := wait.Target{Component: comp, Objects: waitObjects(res.Objects)}
 	err = waiter.Wait(ctx, []wait.Target{target}, func(ev wait.Event) {
@@ -206,9 +238,12 @@ func (r *run) applyOne(ctx context.Context, waiter *wait.Waiter, store *credenti
 	})
 	if err != nil {
 		r.ui.Update(comp, ui.StateFailed, "", nil)
+		if res.Action == "upgrade" {
+			err = r.maybeRollback(context.WithoutCancel(ctx), mgr, rel, cur, time.Now().Add(5*time.Minute), err)
+		}
 		var te *wait.TimeoutError
 		if errors.As(err, &te) {
-			return timeoutError{te}
+			return timeoutError{err}
 		}
 		return fmt.Errorf("%s: %w", comp, err)
 	}
@@ -269,3 +304,18 @@ type timeoutError struct{ err error }
 
 func (e timeoutError) Error() string   { return e.err.Error() }
 func (e timeoutError) Unwrap() []error { return []error{e.err, ErrTimeout} }
+
+// maybeRollback rolls a failed upgrade back when --rollback-on-failure
+// asked for it, and says so in the error either way.
+func (r *run) maybeRollback(ctx context.Context, mgr *release.Manager, rel plan.Release, before *release.Info, deadline time.Time, cause error) error {
+	if before == nil || before.Status != "deployed" {
+		return cause
+	}
+	if !r.opts.RollbackOnFailure {
+		return fmt.Errorf("%w\n(release %s/%s left as it is for inspection; --rollback-on-failure would have rolled it back to revision %d)", cause, rel.Namespace, rel.Name, before.Revision)
+	}
+	if err := mgr.Rollback(ctx, rel.Name, before.Revision, time.Until(deadline)); err != nil {
+		return fmt.Errorf("%w\n(rollback to revision %d failed too: %v)", cause, before.Revision, err)
+	}
+	return fmt.Errorf("%w\n(rolled back to revision %d, --rollback-on-failure)", cause, before.Revision)
+}

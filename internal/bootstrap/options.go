@@ -25,8 +25,15 @@ type Options struct {
 
 	GitOpsRepo, GitOpsPath, GitOpsRevision string
 
-	DryRun  bool
-	Timeout time.Duration // overall readiness budget
+	DryRun bool
+	// NoCluster never contacts a cluster (slipway template); KubeVersion is
+	// then the Kubernetes version charts are rendered for.
+	NoCluster   bool
+	KubeVersion string
+	// RollbackOnFailure rolls a failed upgrade back to the last good
+	// revision; off by default so the failing state can be inspected.
+	RollbackOnFailure bool
+	Timeout           time.Duration // overall readiness budget
 
 	Kube kube.Options
 }

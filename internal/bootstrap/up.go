@@ -35,6 +35,7 @@ const (
 	LabelProfile        = "slipway.dev/profile"
 	LabelProfileVersion = "slipway.dev/profile-version"
 	LabelComponent      = credentials.LabelComponent
+	LabelDigest         = "slipway.dev/digest"
 )
 
 // run holds the state shared by the stages of one `up`.
@@ -52,11 +53,26 @@ type run struct {
 	creds          map[string]credentials.Credential
 	specs          map[string]credentials.Spec
 	plan           *plan.Plan
+	actions        sync.Map   // component -> install, upgrade or unchanged
+	mu             sync.Mutex // guards creds while components apply in parallel
 }
 
 // Up runs `slipway up`. The returned report is non-nil whenever something
 // is worth printing (also on failure, with each component's state).
 func Up(ctx context.Context, opts Options, printer *ui.Printer) (*report.Up, error) {
+	r, err := prepare(ctx, opts, printer)
+	if err != nil {
+		return nil, err
+	}
+	if opts.DryRun {
+		return r.dryRun(ctx)
+	}
+	return r.apply(ctx)
+}
+
+// prepare runs every stage up to and including the plan. Nothing in it
+// writes to the cluster.
+func prepare(ctx context.Context, opts Options, printer *ui.Printer) (*run, error) {
 	r := &run{opts: opts, ui: printer, started: time.Now().UTC().Truncate(time.Second)}
 	stages := []struct {
 		name string
@@ -74,10 +90,7 @@ func Up(ctx context.Context, opts Options, printer *ui.Printer) (*report.Up, err
 			return nil, err
 		}
 	}
-	if opts.DryRun {
-		return r.dryRun(ctx)
-	}
-	return r.apply(ctx)
+	return r, nil
 }
 
 func (r *run) loadProfile(context.Context) error {
@@ -173,6 +186,9 @@ func (r *run) component(name string) *profile.Component {
 // connect reaches the cluster. --dry-run only reads from it, and works
 // without one: it then shows freshly generated (masked) credentials.
 func (r *run) connect(ctx context.Context) error {
+	if r.opts.NoCluster {
+		return nil
+	}
 	if r.opts.DryRun {
 		if c, err := kube.Connect(ctx, r.opts.Kube, 3*time.Second); err == nil {
 			r.cluster = c

@@ -1,6 +1,9 @@
 package plan
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -257,4 +260,17 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Digest identifies what a release would apply: chart, version and final
+// values. `up` records it on the Helm release and skips the upgrade when it
+// has not changed, which is what makes a no-op re-run fast. 32 hex digits
+// fit a Kubernetes label value.
+func (r Release) Digest() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00", r.Chart.Name, r.Chart.Version, r.Chart.Digest)
+	// encoding/json sorts map keys, so equal values give equal bytes.
+	data, _ := json.Marshal(r.Values)
+	h.Write(data)
+	return hex.EncodeToString(h.Sum(nil))[:32]
 }

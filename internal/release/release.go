@@ -410,3 +410,40 @@ func (m *Manager) Reapply(ctx context.Context, name string, timeout time.Duratio
 	}
 	return result("upgrade", r), nil
 }
+
+// Rollback rolls a release back to revision.
+func (m *Manager) Rollback(ctx context.Context, name string, revision int, timeout time.Duration) error {
+	rb := action.NewRollback(m.cfg)
+	rb.Version = revision
+	rb.Timeout, rb.WaitStrategy = timeout, kube.HookOnlyStrategy
+	rb.ServerSideApply = "true"
+	if err := rb.Run(name); err != nil {
+		return fmt.Errorf("roll back %s/%s to revision %d: %w", m.namespace, name, revision, err)
+	}
+	return nil
+}
+
+// CRDs lists the CustomResourceDefinitions a release's chart installed
+// from its crds/ directory (Helm never deletes those itself).
+func (m *Manager) CRDs(ctx context.Context, name string) ([]string, error) {
+	x, err := action.NewGet(m.cfg).Run(name)
+	if err != nil {
+		if errors.Is(err, driver.ErrReleaseNotFound) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	r, err := toV1(x)
+	if err != nil || r.Chart == nil {
+		return nil, err
+	}
+	var out []string
+	for _, crd := range r.Chart.CRDObjects() {
+		for _, o := range ParseObjects(string(crd.File.Data), "") {
+			if o.Kind == "CustomResourceDefinition" {
+				out = append(out, o.Name)
+			}
+		}
+	}
+	return out, nil
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"sigs.k8s.io/yaml"
 )
@@ -124,4 +125,98 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// Status is one row of `slipway status`.
+type Status struct {
+	Component     string    `json:"component"`
+	Namespace     string    `json:"namespace"`
+	Release       string    `json:"release"`
+	Chart         string    `json:"chart,omitempty"`
+	Version       string    `json:"version,omitempty"`
+	Revision      int       `json:"revision,omitempty"`
+	ReleaseStatus string    `json:"releaseStatus,omitempty"`
+	Updated       time.Time `json:"updated,omitzero"`
+	Readiness     string    `json:"readiness"` // ready, progressing, failed, pending, missing, unknown
+	Reason        string    `json:"reason,omitempty"`
+	URL           string    `json:"url,omitempty"`
+	Profile       string    `json:"profile,omitempty"`
+}
+
+// WriteStatus renders `slipway status`.
+func WriteStatus(w io.Writer, f Format, rows []Status) error {
+	if f != Table {
+		return Encode(w, f, map[string]any{"components": rows})
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "COMPONENT\tCHART\tREVISION\tRELEASE\tUPDATED\tREADY\tURL")
+	for _, s := range rows {
+		chart, updated := "-", "-"
+		if s.Chart != "" {
+			chart = s.Chart + "@" + s.Version
+		}
+		if !s.Updated.IsZero() {
+			updated = s.Updated.UTC().Format("2006-01-02 15:04")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", s.Component, chart, s.Revision, dash(s.ReleaseStatus), updated, s.Readiness, dash(s.URL))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, s := range rows {
+		if s.Reason != "" {
+			fmt.Fprintf(w, "\n%s: %s\n", s.Component, s.Reason)
+		}
+	}
+	return nil
+}
+
+// ComponentDiff is what `up` would do to one component.
+type ComponentDiff struct {
+	Component  string   `json:"component"`
+	Namespace  string   `json:"namespace"`
+	Release    string   `json:"release"`
+	Action     string   `json:"action"` // install, upgrade, unchanged, not in plan
+	OldVersion string   `json:"oldVersion,omitempty"`
+	NewVersion string   `json:"newVersion,omitempty"`
+	Values     []string `json:"values,omitempty"` // changed values, secrets masked
+	Manifest   string   `json:"manifest,omitempty"`
+	Note       string   `json:"note,omitempty"`
+}
+
+// Diff is the result of `slipway diff`.
+type Diff struct {
+	Profile    string          `json:"profile"`
+	Version    string          `json:"profileVersion"`
+	Context    string          `json:"context"`
+	Components []ComponentDiff `json:"components"`
+}
+
+// WriteDiff renders `slipway diff`.
+func WriteDiff(w io.Writer, f Format, d Diff) error {
+	if f != Table {
+		return Encode(w, f, d)
+	}
+	for _, c := range d.Components {
+		switch c.Action {
+		case "upgrade":
+			fmt.Fprintf(w, "%s: upgrade %s → %s\n", c.Component, c.OldVersion, c.NewVersion)
+		case "install":
+			fmt.Fprintf(w, "%s: install %s\n", c.Component, c.NewVersion)
+		default:
+			fmt.Fprintf(w, "%s: %s\n", c.Component, c.Action)
+		}
+		if c.Note != "" {
+			fmt.Fprintf(w, "  %s\n", c.Note)
+		}
+		for _, v := range c.Values {
+			fmt.Fprintf(w, "  %s\n", v)
+		}
+		if c.Manifest != "" {
+			for _, l := range strings.Split(strings.TrimRight(c.Manifest, "\n"), "\n") {
+				fmt.Fprintf(w, "    %s\n", l)
+			}
+		}
+	}
+	return nil
 }

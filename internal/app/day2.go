@@ -1,0 +1,152 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v3"
+	"golang.org/x/term"
+
+	"github.com/slipwayhq/slipway/internal/bootstrap"
+	"github.com/slipwayhq/slipway/internal/report"
+	"github.com/slipwayhq/slipway/internal/ui"
+)
+
+func statusCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "status",
+		Usage: "show each installed component: release, readiness now, URL",
+		Description: `status reads the cluster alone (slipway records what it installed), so it
+works without the profile. A component that is not ready says why.
+
+Examples:
+  slipway status
+  slipway status -o json | jq '.components[] | select(.readiness != "ready")'`,
+		Flags: append([]cli.Flag{outputFlag()}, kubeFlags()...),
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			format, err := report.ParseFormat(cmd.String("output"))
+			if err != nil {
+				return usageError("%v", err)
+			}
+			rows, err := bootstrap.Status(ctx, kubeOptions(cmd))
+			if err != nil {
+				return withCode(1, err)
+			}
+			return report.WriteStatus(cmd.Root().Writer, format, rows)
+		},
+	}
+}
+
+// planFlags are the flags that shape a plan, shared by up, diff and template.
+func planFlags() []cli.Flag {
+	return upCommand().Flags
+}
+
+func diffCommand() *cli.Command {
+	return &cli.Command{
+		Name:    "diff",
+		Aliases: []string{"plan"},
+		Usage:   "show what `up` would change, without changing anything",
+		Description: `diff builds the same plan as up (same flags) and compares it with the
+cluster: per component install, upgrade (chart version, changed values with
+secrets masked, and a manifest diff) or unchanged.
+
+Exit codes: 0 nothing would change, 3 changes pending, 2 bad input, 1 error;
+so a script can gate on it:
+  slipway diff --set jenkins.controller.numExecutors=2 || [ $? -eq 3 ] && echo "changes pending"`,
+		Flags: planFlags(),
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			format, err := report.ParseFormat(cmd.String("output"))
+			if err != nil {
+				return usageError("%v", err)
+			}
+			opts, err := upOptions(cmd)
+			if err != nil {
+				return err
+			}
+			d, changes, err := bootstrap.Diff(ctx, opts, ui.New(cmd.Root().ErrWriter, true))
+			if err != nil {
+				return exitCodeFor(ctx, err)
+			}
+			if err := report.WriteDiff(cmd.Root().Writer, format, *d); err != nil {
+				return err
+			}
+			if changes {
+				return &exitError{code: 3, err: fmt.Errorf("changes pending (exit 3); `slipway up` with the same flags applies them")}
+			}
+			return nil
+		},
+	}
+}
+
+func templateCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "template",
+		Usage: "render every manifest of a profile, with no cluster",
+		Description: `template resolves the profile's chart versions and renders all releases
+as up would, without a cluster or kubeconfig.
+
+Examples:
+  slipway template > platform.yaml
+  slipway template --profile classic --output-dir rendered/ --kube-version v1.34.0`,
+		Flags: append(planFlags(),
+			&cli.StringFlag{Name: "output-dir", Usage: "write one file per component into `DIR` instead of stdout", TakesFile: true},
+			&cli.StringFlag{Name: "kube-version", Value: "v1.37.0", Usage: "Kubernetes `VERSION` the charts are rendered for"},
+		),
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			opts, err := upOptions(cmd)
+			if err != nil {
+				return err
+			}
+			opts.KubeVersion = cmd.String("kube-version")
+			err = bootstrap.Template(ctx, opts, ui.New(cmd.Root().ErrWriter, true), cmd.Root().Writer, cmd.String("output-dir"))
+			return exitCodeFor(ctx, err)
+		},
+	}
+}
+
+func downCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "down",
+		Usage:     "uninstall the platform (or some components) and what slipway created for it",
+		ArgsUsage: "[COMPONENT...]",
+		Description: `down uninstalls in reverse "needs" order, waits until the resources are
+gone, and removes the namespaces and credential Secrets slipway created.
+CRDs the charts installed are listed and kept unless --delete-crds.
+Running it again when nothing is installed is a no-op.
+
+Examples:
+  slipway down                 # asks for confirmation on a terminal
+  slipway down --yes argocd
+  slipway down --yes --keep-credentials`,
+		Flags: append([]cli.Flag{
+			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do not ask for confirmation"},
+			&cli.BoolFlag{Name: "keep-credentials", Usage: "keep the credential Secrets (and their namespaces)"},
+			&cli.BoolFlag{Name: "delete-crds", Usage: "also delete the CRDs the charts installed"},
+			&cli.DurationFlag{Name: "timeout", Value: 10 * time.Minute, Usage: "time to wait for resources to be deleted, e.g. `5m`"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr"},
+		}, kubeFlags()...),
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			o := bootstrap.DownOptions{
+				Components: cmd.Args().Slice(), KeepCredentials: cmd.Bool("keep-credentials"),
+				DeleteCRDs: cmd.Bool("delete-crds"), Timeout: cmd.Duration("timeout"), Kube: kubeOptions(cmd),
+			}
+			if !cmd.Bool("yes") {
+				in, ok := cmd.Root().Reader.(*os.File)
+				if !ok || !term.IsTerminal(int(in.Fd())) {
+					return usageError("down removes releases, namespaces and Secrets: pass --yes to confirm when not on a terminal")
+				}
+				o.Confirm = func(summary string) bool {
+					fmt.Fprintf(cmd.Root().ErrWriter, "%s [y/N] ", summary)
+					line, _ := bufio.NewReader(in).ReadString('\n')
+					return strings.EqualFold(strings.TrimSpace(line), "y") || strings.EqualFold(strings.TrimSpace(line), "yes")
+				}
+			}
+			return exitCodeFor(ctx, bootstrap.Down(ctx, o, ui.New(cmd.Root().ErrWriter, cmd.Bool("quiet"))))
+		},
+	}
+}

@@ -1,0 +1,499 @@
+package bootstrap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/pmezard/go-difflib/difflib"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/yaml"
+
+	"github.com/slipwayhq/slipway/internal/charts"
+	"github.com/slipwayhq/slipway/internal/credentials"
+	"github.com/slipwayhq/slipway/internal/inventory"
+	"github.com/slipwayhq/slipway/internal/kube"
+	"github.com/slipwayhq/slipway/internal/release"
+	"github.com/slipwayhq/slipway/internal/report"
+	"github.com/slipwayhq/slipway/internal/ui"
+	slwait "github.com/slipwayhq/slipway/internal/wait"
+)
+
+// Status reports every installed component from the cluster alone: its
+// release and its readiness now.
+func Status(ctx context.Context, ko kube.Options) ([]report.Status, error) {
+	cluster, err := kube.Connect(ctx, ko, 10*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := inventory.Load(ctx, cluster.Client)
+	if err != nil {
+		return nil, fmt.Errorf("context %s: %w", cluster.Context, err)
+	}
+	waiter, err := slwait.New(cluster.Config)
+	if err != nil {
+		return nil, err
+	}
+	var out []report.Status
+	for _, e := range orderEntries(entries) {
+		st := report.Status{Component: e.Component, Namespace: e.Namespace, Release: e.Release, URL: e.URL, Profile: e.Profile + "@" + e.ProfileVersion}
+		mgr, err := release.New(cluster.GetterFor(e.Namespace), e.Namespace, nil)
+		if err != nil {
+			return nil, err
+		}
+		info, err := mgr.Get(ctx, e.Release)
+		switch {
+		case err != nil:
+			st.Readiness, st.Reason = "unknown", err.Error()
+		case info == nil:
+			st.Readiness, st.Reason = "missing", "no Helm release; `slipway up` installs it"
+		default:
+			st.Chart, st.Version, st.Revision, st.ReleaseStatus, st.Updated = info.Chart, info.ChartVersion, info.Revision, info.Status, info.Updated
+			target := slwait.Target{Component: e.Component}
+			for _, o := range release.ParseObjects(info.Manifest, e.Namespace) {
+				target.Objects = append(target.Objects, slwait.Object(o))
+			}
+			sts, err := waiter.Check(ctx, target)
+			if err != nil {
+				st.Readiness, st.Reason = "unknown", err.Error()
+				break
+			}
+			st.Readiness = "ready"
+			var reasons []string
+			for _, s := range sts {
+				if s.State == slwait.Ready {
+					continue
+				}
+				if st.Readiness != "failed" {
+					st.Readiness = string(s.State)
+				}
+				reasons = append(reasons, strings.TrimSpace(s.Object.String()+": "+s.Message))
+			}
+			st.Reason = strings.Join(reasons, "; ")
+			if info.Pending() {
+				st.Readiness, st.Reason = "pending", "left "+info.Status+" by an interrupted run; `slipway up` repairs it"
+			}
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// orderEntries sorts entries in needs order (dependencies first).
+func orderEntries(entries []inventory.Entry) []inventory.Entry {
+	depth := map[string]int{}
+	byName := map[string]inventory.Entry{}
+	for _, e := range entries {
+		byName[e.Component] = e
+	}
+	var visit func(string, int) int
+	visit = func(n string, guard int) int {
+		if d, ok := depth[n]; ok || guard > len(entries) {
+			return d
+		}
+		d := 0
+		for _, x := range byName[n].Needs {
+			if _, ok := byName[x]; ok {
+				d = max(d, visit(x, guard+1)+1)
+			}
+		}
+		depth[n] = d
+		return d
+	}
+	out := slices.Clone(entries)
+	for _, e := range out {
+		visit(e.Component, 0)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if depth[out[i].Component] != depth[out[j].Component] {
+			return depth[out[i].Component] < depth[out[j].Component]
+		}
+		return out[i].Component < out[j].Component
+	})
+	return out
+}
+
+// Diff says what `up` with opts would change, per component. changes is
+// true when anything would be installed or upgraded.
+func Diff(ctx context.Context, opts Options, printer *ui.Printer) (*report.Diff, bool, error) {
+	opts.DryRun = true
+	r, err := prepare(ctx, opts, printer)
+	if err != nil {
+		return nil, false, err
+	}
+	if r.cluster == nil {
+		return nil, false, fmt.Errorf("diff needs the cluster to compare with: %w", kube.ErrUnreachable)
+	}
+	d := &report.Diff{Profile: r.plan.Profile, Version: r.plan.Version, Context: r.cluster.Context}
+	changes := false
+	inPlan := map[string]bool{}
+	for _, rel := range r.plan.Releases {
+		inPlan[rel.Component] = true
+		c := report.ComponentDiff{Component: rel.Component, Namespace: rel.Namespace, Release: rel.Name, NewVersion: rel.Chart.Version}
+		mgr, err := release.New(r.cluster.GetterFor(rel.Namespace), rel.Namespace, nil)
+		if err != nil {
+			return nil, false, err
+		}
+		cur, err := mgr.Get(ctx, rel.Name)
+		if err != nil {
+			return nil, false, err
+		}
+		mask := secretPaths(r, rel.Component)
+		switch {
+		case cur == nil:
+			c.Action = "install"
+		case cur.Status == "deployed" && cur.Labels[LabelDigest] == rel.Digest():
+			c.Action, c.OldVersion = "unchanged", cur.ChartVersion
+		default:
+			c.Action, c.OldVersion = "upgrade", cur.ChartVersion
+			if cur.Pending() {
+				c.Note = "left " + cur.Status + " by an interrupted run; up repairs it first"
+			}
+			c.Values = valuesDiff(cur.Values, rel.Values, mask)
+			path, err := r.charts.Fetch(ctx, charts.Resolved{Name: rel.Chart.Name, Version: rel.Chart.Version, Ref: rel.Chart.Ref, Digest: rel.Chart.Digest})
+			if err != nil {
+				return nil, false, fmt.Errorf("%s: %w", rel.Component, err)
+			}
+			res, err := release.Render(ctx, release.Spec{Name: rel.Name, Namespace: rel.Namespace, ChartPath: path, Values: rel.Values}, "")
+			if err != nil {
+				return nil, false, fmt.Errorf("%s: %w", rel.Component, err)
+			}
+			c.Manifest = manifestDiff(cur.Manifest, withoutHooks(res.Manifest))
+		}
+		if c.Action != "unchanged" {
+			changes = true
+		}
+		d.Components = append(d.Components, c)
+	}
+	if entries, err := inventory.Load(ctx, r.cluster.Client); err == nil {
+		for _, e := range entries {
+			if !inPlan[e.Component] {
+				d.Components = append(d.Components, report.ComponentDiff{Component: e.Component, Namespace: e.Namespace, Release: e.Release,
+					Action: "not in plan", OldVersion: e.Version, Note: "up leaves it installed; `slipway down " + e.Component + "` removes it"})
+			}
+		}
+	}
+	return d, changes, nil
+}
+
+// secretPaths are the values paths whose content must not be shown.
+func secretPaths(r *run, comp string) []string {
+	c := r.component(comp)
+	if c == nil || c.Credentials == nil {
+		return nil
+	}
+	return slices.Concat(c.Credentials.Inject.Bcrypt)
+}
+
+// valuesDiff lists changed leaf values as "path: old → new", masking
+// secrets and anything whose key says password.
+func valuesDiff(old, new map[string]any, mask []string) []string {
+	o, n := flatten(old, ""), flatten(new, "")
+	keys := map[string]bool{}
+	for k := range o {
+		keys[k] = true
+	}
+	for k := range n {
+		keys[k] = true
+	}
+	var out []string
+	for _, k := range slices.Sorted(func(yield func(string) bool) {
+		for k := range keys {
+			if !yield(k) {
+				return
+			}
+		}
+	}) {
+		ov, oOK := o[k]
+		nv, nOK := n[k]
+		if oOK && nOK && ov == nv {
+			continue
+		}
+		if slices.Contains(mask, k) || strings.Contains(strings.ToLower(k), "password") {
+			ov, nv = credentials.Mask, credentials.Mask
+		}
+		switch {
+		case !oOK:
+			out = append(out, fmt.Sprintf("+ %s: %s", k, nv))
+		case !nOK:
+			out = append(out, fmt.Sprintf("- %s: %s", k, ov))
+		default:
+			out = append(out, fmt.Sprintf("~ %s: %s → %s", k, ov, nv))
+		}
+	}
+	return out
+}
+
+func flatten(v map[string]any, prefix string) map[string]string {
+	out := map[string]string{}
+	for k, x := range v {
+		p := k
+		if prefix != "" {
+			p = prefix + "." + k
+		}
+		if m, ok := x.(map[string]any); ok && len(m) > 0 {
+			for kk, vv := range flatten(m, p) {
+				out[kk] = vv
+			}
+			continue
+		}
+		data, _ := yaml.Marshal(x)
+		out[p] = strings.TrimSpace(string(data))
+	}
+	return out
+}
+
+// withoutHooks drops the hook documents Render appends, to compare like
+// with like (a release's manifest has no hooks).
+func withoutHooks(m string) string {
+	var keep []string
+	for _, doc := range strings.Split(m, "\n---") {
+		if !strings.Contains(doc, "helm.sh/hook:") {
+			keep = append(keep, doc)
+		}
+	}
+	return strings.Join(keep, "\n---")
+}
+
+// manifestDiff is a unified diff of two manifests with Secret data masked.
+func manifestDiff(old, new string) string {
+	d := difflib.UnifiedDiff{
+		A: difflib.SplitLines(maskSecrets(old)), B: difflib.SplitLines(maskSecrets(new)),
+		FromFile: "deployed", ToFile: "planned", Context: 2,
+	}
+	text, _ := difflib.GetUnifiedDiffString(d)
+	return text
+}
+
+// maskSecrets replaces the data of Secret documents.
+func maskSecrets(m string) string {
+	docs := strings.Split(m, "\n---")
+	for i, doc := range docs {
+		if !strings.Contains(doc, "\nkind: Secret") {
+			continue
+		}
+		var lines []string
+		inData := false
+		for _, l := range strings.Split(doc, "\n") {
+			if strings.HasPrefix(l, "data:") || strings.HasPrefix(l, "stringData:") {
+				inData = true
+				lines = append(lines, l)
+				continue
+			}
+			if inData && strings.HasPrefix(l, "  ") {
+				k, _, _ := strings.Cut(strings.TrimSpace(l), ":")
+				lines = append(lines, "  "+k+": "+credentials.Mask)
+				continue
+			}
+			inData = false
+			lines = append(lines, l)
+		}
+		docs[i] = strings.Join(lines, "\n")
+	}
+	return strings.Join(docs, "\n---")
+}
+
+// Template renders every release of the plan without a cluster: to out,
+// or one file per component under dir.
+func Template(ctx context.Context, opts Options, printer *ui.Printer, out io.Writer, dir string) error {
+	opts.DryRun, opts.NoCluster = true, true
+	r, err := prepare(ctx, opts, printer)
+	if err != nil {
+		return err
+	}
+	for _, rel := range r.plan.Releases {
+		path, err := r.charts.Fetch(ctx, charts.Resolved{Name: rel.Chart.Name, Version: rel.Chart.Version, Ref: rel.Chart.Ref, Digest: rel.Chart.Digest})
+		if err != nil {
+			return fmt.Errorf("%s: %w", rel.Component, err)
+		}
+		res, err := release.Render(ctx, release.Spec{Name: rel.Name, Namespace: rel.Namespace, ChartPath: path, Values: rel.Values}, opts.KubeVersion)
+		if err != nil {
+			return fmt.Errorf("%s: %w", rel.Component, err)
+		}
+		head := fmt.Sprintf("# slipway: component %s, chart %s@%s, release %s/%s\n", rel.Component, rel.Chart.Name, rel.Chart.Version, rel.Namespace, rel.Name)
+		if dir != "" {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(dir, rel.Component+".yaml"), []byte(head+res.Manifest), 0o644); err != nil {
+				return err
+			}
+			continue
+		}
+		fmt.Fprintf(out, "---\n%s%s\n", head, strings.TrimPrefix(res.Manifest, "---\n"))
+	}
+	return nil
+}
+
+// DownOptions are the inputs of `slipway down`.
+type DownOptions struct {
+	Components      []string // empty: all
+	KeepCredentials bool
+	DeleteCRDs      bool
+	Timeout         time.Duration
+	Kube            kube.Options
+	// Confirm is asked before anything is removed; nil means yes.
+	Confirm func(summary string) bool
+}
+
+// ErrAborted is returned when the user declined the confirmation.
+var ErrAborted = errors.New("aborted: nothing was removed")
+
+// Down uninstalls components in reverse needs order, waits for their
+// resources to go, then removes the Secrets and namespaces slipway
+// created. Removing what is not there is not an error.
+func Down(ctx context.Context, o DownOptions, printer *ui.Printer) error {
+	cluster, err := kube.Connect(ctx, o.Kube, 10*time.Second)
+	if err != nil {
+		return err
+	}
+	entries, err := inventory.Load(ctx, cluster.Client)
+	if errors.Is(err, inventory.ErrEmpty) {
+		printer.Infof("nothing to remove: %v", err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var todo []inventory.Entry
+	known := map[string]bool{}
+	for _, e := range entries {
+		known[e.Component] = true
+		if len(o.Components) == 0 || slices.Contains(o.Components, e.Component) {
+			todo = append(todo, e)
+		}
+	}
+	var unknown []string
+	for _, c := range o.Components {
+		if !known[c] {
+			unknown = append(unknown, c)
+		}
+	}
+	if len(todo) == 0 {
+		printer.Infof("nothing to remove: %s not installed by slipway in context %s", strings.Join(unknown, ", "), cluster.Context)
+		return nil
+	}
+	if len(unknown) > 0 {
+		printer.Warnf("not installed, skipped: %s", strings.Join(unknown, ", "))
+	}
+	ordered := orderEntries(todo)
+	slices.Reverse(ordered)
+	var names []string
+	for _, e := range ordered {
+		names = append(names, e.Component)
+	}
+	if o.Confirm != nil && !o.Confirm(fmt.Sprintf("Remove %s from context %s?", strings.Join(names, ", "), cluster.Context)) {
+		return ErrAborted
+	}
+	var crds []string
+	for _, e := range ordered {
+		mgr, err := release.New(cluster.GetterFor(e.Namespace), e.Namespace, nil)
+		if err != nil {
+			return err
+		}
+		if c, err := mgr.CRDs(ctx, e.Release); err == nil {
+			crds = append(crds, c...)
+		}
+		printer.Infof("%s: uninstalling release %s/%s", e.Component, e.Namespace, e.Release)
+		if err := mgr.Uninstall(ctx, e.Release, o.Timeout); err != nil {
+			return fmt.Errorf("%s: %w", e.Component, err)
+		}
+		if e.Secret != "" && !o.KeepCredentials {
+			err := cluster.Client.CoreV1().Secrets(e.Namespace).Delete(ctx, e.Secret, metav1.DeleteOptions{})
+			if err != nil && !apierrors.IsNotFound(err) {
+				return fmt.Errorf("%s: delete secret %s/%s: %w", e.Component, e.Namespace, e.Secret, err)
+			}
+		}
+		if !o.KeepCredentials {
+			if err := inventory.Remove(ctx, cluster.Client, e.Component); err != nil {
+				return err
+			}
+		}
+	}
+	// Namespaces slipway created and nothing left uses.
+	remaining, _ := inventory.Load(ctx, cluster.Client)
+	inUse := map[string]bool{}
+	for _, e := range remaining {
+		inUse[e.Namespace] = true
+	}
+	var gone []string
+	for _, e := range ordered {
+		if inUse[e.Namespace] || slices.Contains(gone, e.Namespace) {
+			continue
+		}
+		ns, err := cluster.Client.CoreV1().Namespaces().Get(ctx, e.Namespace, metav1.GetOptions{})
+		if err != nil || ns.Labels[credentials.LabelManagedBy] != credentials.ManagedBy {
+			continue
+		}
+		if err := cluster.Client.CoreV1().Namespaces().Delete(ctx, e.Namespace, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("delete namespace %s: %w", e.Namespace, err)
+		}
+		gone = append(gone, e.Namespace)
+	}
+	if len(remaining) == 0 {
+		cluster.Client.CoreV1().Namespaces().Delete(ctx, inventory.Namespace, metav1.DeleteOptions{})
+		gone = append(gone, inventory.Namespace)
+	}
+	if len(gone) > 0 {
+		printer.Infof("waiting for namespaces %s to be deleted", strings.Join(gone, ", "))
+		wctx, cancel := context.WithTimeout(ctx, o.Timeout)
+		defer cancel()
+		err := wait.PollUntilContextCancel(wctx, 250*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+			for _, ns := range gone {
+				if _, err := cluster.Client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+					return false, nil
+				}
+			}
+			return true, nil
+		})
+		if err != nil {
+			return fmt.Errorf("namespaces %s still terminating after %s: %w", strings.Join(gone, ", "), o.Timeout, err)
+		}
+	}
+	crds = dedupe(crds)
+	switch {
+	case len(crds) > 0 && o.DeleteCRDs:
+		for _, c := range crds {
+			if err := deleteCRD(ctx, cluster, c); err != nil {
+				return err
+			}
+		}
+		printer.Infof("deleted CRDs: %s", strings.Join(crds, ", "))
+	case len(crds) > 0:
+		printer.Infof("kept CRDs (custom resources of other users may depend on them; --delete-crds removes them): %s", strings.Join(crds, ", "))
+	}
+	printer.Infof("removed %s", strings.Join(names, ", "))
+	return nil
+}
+
+func dedupe(s []string) []string {
+	slices.Sort(s)
+	return slices.Compact(s)
+}
+
+func deleteCRD(ctx context.Context, c *kube.Cluster, name string) error {
+	w, err := slwait.New(c.Config)
+	if err != nil {
+		return err
+	}
+	gvr := schemaCRD()
+	err = w.Dynamic.Resource(gvr).Delete(ctx, name, metav1.DeleteOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("delete CRD %s: %w", name, err)
+	}
+	return nil
+}
+
+func schemaCRD() schema.GroupVersionResource {
+	return schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+}
