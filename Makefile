@@ -19,6 +19,12 @@ help: ## list the targets
 build: ## build bin/slipway
 	$(GO) build -o $(BIN) ./cmd/slipway
 
+.PHONY: up
+up: build ## the platform on a kind cluster: creates it from kind-config.yaml if needed, then slipway up
+	@command -v kind >/dev/null || { echo "make up needs kind (and Docker): https://kind.sigs.k8s.io; or run bin/slipway up against any cluster in your kubeconfig"; exit 2; }
+	kind get clusters 2>/dev/null | grep -qx $(KIND_NAME) || kind create cluster --name $(KIND_NAME) --config kind-config.yaml
+	$(BIN) up --context kind-$(KIND_NAME) $(UP_FLAGS)
+
 .PHONY: test
 test: lint unit e2e ## unit tests, then the end-to-end suite on the hermetic cluster
 

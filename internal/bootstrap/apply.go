@@ -263,6 +263,11 @@ func waitObjects(objs []release.Object) []wait.Object {
 // Passwords are masked: a dry run prints nothing secret.
 func (r *run) dryRun(ctx context.Context) (*report.Up, error) {
 	rep, rows := r.newReport()
+	for _, rel := range r.plan.Releases {
+		if rel.Warning != "" {
+			r.ui.Warnf("%s: %s", rel.Component, rel.Warning)
+		}
+	}
 	var errs []error
 	for _, rel := range r.plan.Releases {
 		path, err := r.charts.Fetch(ctx, charts.Resolved{Name: rel.Chart.Name, Version: rel.Chart.Version, Ref: rel.Chart.Ref, Digest: rel.Chart.Digest})
