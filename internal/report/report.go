@@ -85,9 +85,9 @@ func WriteUp(w io.Writer, f Format, r Up) error {
 		return Encode(w, f, r)
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "COMPONENT\tCHART\tSTATUS\tURL\tUSERNAME\tPASSWORD")
+	fmt.Fprintln(tw, "COMPONENT\tCHART\tNAMESPACE\tSTATUS\tURL\tUSERNAME\tPASSWORD")
 	for _, c := range r.Components {
-		fmt.Fprintf(tw, "%s\t%s@%s\t%s\t%s\t%s\t%s\n", c.Name, c.Chart, c.Version, c.Status, dash(c.URL), dash(c.Username), dash(c.Password))
+		fmt.Fprintf(tw, "%s\t%s@%s\t%s\t%s\t%s\t%s\t%s\n", c.Name, c.Chart, c.Version, dash(c.Namespace), c.Status, dash(c.URL), dash(c.Username), dash(c.Password))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

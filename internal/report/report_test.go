@@ -9,15 +9,15 @@ import (
 func TestWriteUpTable(t *testing.T) {
 	var buf bytes.Buffer
 	err := WriteUp(&buf, Table, Up{Components: []Component{
-		{Name: "traefik", Chart: "traefik", Version: "41.3.0", Status: "ready"},
-		{Name: "jenkins", Chart: "jenkins", Version: "5.9.53", Status: "ready", URL: "http://jenkins.127.0.0.1.sslip.io", Username: "admin", Password: "pw"},
+		{Name: "traefik", Chart: "traefik", Version: "41.3.0", Namespace: "traefik", Status: "ready"},
+		{Name: "jenkins", Chart: "jenkins", Version: "5.9.53", Namespace: "jenkins", Status: "ready", URL: "http://jenkins.127.0.0.1.sslip.io", Username: "admin", Password: "pw"},
 	}, Notes: []string{"connect a repo: slipway up --gitops-repo URL"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `COMPONENT  CHART           STATUS  URL                                USERNAME  PASSWORD
-traefik    traefik@41.3.0  ready   -                                  -         -
-jenkins    jenkins@5.9.53  ready   http://jenkins.127.0.0.1.sslip.io  admin     pw
+	want := `COMPONENT  CHART           NAMESPACE  STATUS  URL                                USERNAME  PASSWORD
+traefik    traefik@41.3.0  traefik    ready   -                                  -         -
+jenkins    jenkins@5.9.53  jenkins    ready   http://jenkins.127.0.0.1.sslip.io  admin     pw
 
 connect a repo: slipway up --gitops-repo URL
 `
