@@ -40,6 +40,11 @@ sim-build: ## build and cache the hermetic cluster's binaries (etcd, control pla
 e2e: sim-build ## end-to-end tests on the hermetic cluster (real API server, simulated nodes)
 	$(GO) test -count=1 -timeout $(E2E_TIMEOUT) ./e2e/...
 
+.PHONY: e2e-real
+e2e-real: sim-build ## every shipped profile from the real upstream charts on the hermetic cluster (set E2E_CHARTS_DIR or E2E_CHART_MIRROR)
+	@test -n "$(E2E_CHARTS_DIR)$(E2E_CHART_MIRROR)" || { echo "e2e-real needs the real charts: E2E_CHARTS_DIR=<dir of chart dirs or .tgz> or E2E_CHART_MIRROR=<repo URL or oci:// base>"; exit 2; }
+	$(GO) test -count=1 -tags realcharts -timeout $(E2E_TIMEOUT) -run TestRealProfiles -v ./e2e/
+
 .PHONY: e2e-kind
 e2e-kind: ## end-to-end tests on a real kind cluster made from kind-config.yaml (needs Docker and kind)
 	kind get clusters | grep -qx $(KIND_NAME)-e2e || kind create cluster --name $(KIND_NAME)-e2e --config kind-config.yaml
