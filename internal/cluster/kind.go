@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -12,9 +11,9 @@ import (
 
 // NewKindProvider returns kind's own provider for a container runtime:
 // "docker", "podman" or "nerdctl" ("" lets kind detect one). kind's
-// progress lines go to log.
-func NewKindProvider(runtime string, log io.Writer) (Provider, error) {
-	opts := []kind.ProviderOption{kind.ProviderWithLogger(&logger{w: log})}
+// progress lines go to logf (nil: nowhere).
+func NewKindProvider(runtime string, logf func(format string, args ...any)) (Provider, error) {
+	opts := []kind.ProviderOption{kind.ProviderWithLogger(&logger{logf: logf})}
 	switch runtime {
 	case "docker":
 		opts = append(opts, kind.ProviderWithDocker())
@@ -49,13 +48,14 @@ func (k kindProvider) List() ([]string, error)              { return k.p.List() 
 
 // logger adapts kind's logger to plain lines: warnings, errors and
 // V(0) status messages are shown, debug levels are not.
-type logger struct{ w io.Writer }
+type logger struct {
+	logf func(format string, args ...any)
+}
 
 func (l *logger) line(prefix, msg string) {
-	if l.w == nil {
-		return
+	if l.logf != nil {
+		l.logf("%s%s", prefix, strings.TrimRight(msg, "\n"))
 	}
-	fmt.Fprintln(l.w, prefix+strings.TrimRight(msg, "\n"))
 }
 
 func (l *logger) Warn(m string)                        { l.line("kind: warning: ", m) }

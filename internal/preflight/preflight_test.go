@@ -331,4 +331,3 @@ func TestHostnames(t *testing.T) {
 		t.Fatalf("timeout warning = %s", w)
 	}
 }
-
