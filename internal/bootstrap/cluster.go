@@ -136,3 +136,20 @@ func preflightFailed(failed []error) error {
 	}
 	return asInput(fmt.Errorf("preflight checks failed; nothing was changed (--skip-preflight bypasses these checks):\n%w", errors.Join(failed...)))
 }
+
+// ListClusters names the existing kind clusters.
+func ListClusters(ctx context.Context, skipPreflight bool) ([]string, error) {
+	d := realClusterDeps()
+	runtime := ""
+	if !skipPreflight {
+		var err error
+		if runtime, err = preflight.ContainerRuntime(ctx, d.runner, d.getenv("KIND_EXPERIMENTAL_PROVIDER")); err != nil {
+			return nil, preflightFailed([]error{err})
+		}
+	}
+	p, err := d.provider(runtime, nil)
+	if err != nil {
+		return nil, asInput(err)
+	}
+	return (&cluster.Manager{Provider: p}).List()
+}

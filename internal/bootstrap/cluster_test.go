@@ -137,7 +137,10 @@ func TestDeleteClusterEngineDown(t *testing.T) {
 
 func TestCreateClusterFirst(t *testing.T) {
 	var got ClusterOptions
-	create := func(_ context.Context, c ClusterOptions) (string, error) { got = c; return cluster.ContextName(c.Name), nil }
+	create := func(_ context.Context, c ClusterOptions) (string, error) {
+		got = c
+		return cluster.ContextName(c.Name), nil
+	}
 	opts := Options{CreateCluster: true, SkipPreflight: true}
 	opts.Kube.Kubeconfig = "/tmp/kc"
 	if err := createClusterFirst(context.Background(), &opts, create); err != nil {

@@ -80,11 +80,15 @@ func (r *run) preflight(ctx context.Context) error {
 			hosts = append(hosts, rel.Host)
 		}
 	}
+	var resolver preflight.Resolver = net.DefaultResolver
+	if r.resolver != nil {
+		resolver = r.resolver
+	}
 	done := make(chan struct{})
 	r.dnsDone = done
 	go func() {
 		defer close(done)
-		if w := preflight.Hostnames(ctx, net.DefaultResolver, r.opts.IP, hosts, preflight.DNSTimeout); w != "" {
+		if w := preflight.Hostnames(ctx, resolver, r.opts.IP, hosts, preflight.DNSTimeout); w != "" {
 			r.ui.Warnf("%s", w)
 		}
 	}()

@@ -23,6 +23,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/credentials"
 	"github.com/slipwayhq/slipway/internal/kube"
 	"github.com/slipwayhq/slipway/internal/plan"
+	"github.com/slipwayhq/slipway/internal/preflight"
 	"github.com/slipwayhq/slipway/internal/profile"
 	"github.com/slipwayhq/slipway/internal/release"
 	"github.com/slipwayhq/slipway/internal/report"
@@ -53,9 +54,10 @@ type run struct {
 	creds          map[string]credentials.Credential
 	specs          map[string]credentials.Spec
 	plan           *plan.Plan
-	actions        sync.Map        // component -> install, upgrade or unchanged
-	mu             sync.Mutex      // guards creds while components apply in parallel
-	dnsDone        <-chan struct{} // closed when the background DNS check is done
+	actions        sync.Map           // component -> install, upgrade or unchanged
+	mu             sync.Mutex         // guards creds while components apply in parallel
+	dnsDone        <-chan struct{}    // closed when the background DNS check is done
+	resolver       preflight.Resolver // nil: net.DefaultResolver
 }
 
 // Up runs `slipway up`. The returned report is non-nil whenever something
