@@ -26,7 +26,9 @@ import (
 // resolves answers every name with one address.
 type resolves string
 
-func (r resolves) LookupHost(context.Context, string) ([]string, error) { return []string{string(r)}, nil }
+func (r resolves) LookupHost(context.Context, string) ([]string, error) {
+	return []string{string(r)}, nil
+}
 
 // ingressChart copies the e2e ingress fixture chart with kubeVersion set.
 func ingressChart(t *testing.T, kubeVersion string) string {
