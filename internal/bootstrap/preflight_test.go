@@ -97,7 +97,7 @@ func TestPreflightStageFailures(t *testing.T) {
 	r.waitDNS()
 	want := "preflight checks failed; nothing was changed (--skip-preflight bypasses these checks):\n" +
 		"the platform requests 192Mi of memory (ingress 192Mi), more than the 128Mi the cluster's schedulable nodes can allocate (worker 128Mi): give the container engine more memory (Docker Desktop: Settings → Resources), add nodes, or leave components out (--without COMPONENT)\n" +
-		"component ingress: Deployment ing/ingress-ingress runs only on a node labelled ingress-ready=true and binds host ports 80, 443, and no node has all of its node selector (ingress-ready=true): create the cluster from kind-config.yaml (`slipway cluster create`, or `slipway up --create-cluster`), or label the node that should receive traffic (`kubectl label node NAME ingress-ready=true`)"
+		"component ingress: Deployment ing/ingress-ingress runs only on a node labelled ingress-ready=true to bind host ports 80, 443, and no node has that label: create the cluster from kind-config.yaml (`slipway cluster create`, or `slipway up --create-cluster`), or label the node that should receive traffic (`kubectl label node NAME ingress-ready=true`)"
 	if !errors.Is(err, ErrInput) || err.Error() != want {
 		t.Fatalf("err = %v\nwant  %s", err, want)
 	}

@@ -119,8 +119,10 @@ const IngressReadyLabel = "ingress-ready"
 
 // IngressNode checks that the ingress controller's pods, when they are
 // pinned to the ingress-ready node (the kind convention for binding host
-// ports), have a node to land on: without one they stay Pending and up
-// would only time out.
+// ports), have that node to land on: without it they stay Pending and up
+// would only time out. Only the ingress-ready label is checked; other
+// node selectors are left to the scheduler (and to up's diagnosis of a
+// pod that is not ready).
 func IngressNode(nodes []corev1.Node, ingress []Workload) error {
 	var errs []error
 	for _, w := range ingress {
@@ -128,7 +130,8 @@ func IngressNode(nodes []corev1.Node, ingress []Workload) error {
 		if !pinned {
 			continue
 		}
-		if slices.ContainsFunc(nodes, func(n corev1.Node) bool { return matches(n.Labels, w.NodeSelector) }) {
+		label := map[string]string{IngressReadyLabel: want}
+		if slices.ContainsFunc(nodes, func(n corev1.Node) bool { return matches(n.Labels, label) }) {
 			continue
 		}
 		binds := ""
@@ -137,10 +140,10 @@ func IngressNode(nodes []corev1.Node, ingress []Workload) error {
 			for _, p := range w.HostPorts {
 				ports = append(ports, fmt.Sprint(p))
 			}
-			binds = " and binds host ports " + strings.Join(ports, ", ")
+			binds = " to bind host ports " + strings.Join(ports, ", ")
 		}
-		errs = append(errs, fmt.Errorf("component %s: %s runs only on a node labelled %s=%s%s, and no node has all of its node selector (%s): create the cluster from kind-config.yaml (`slipway cluster create`, or `slipway up --create-cluster`), or label the node that should receive traffic (`kubectl label node NAME %s=%s`)",
-			w.Component, w.Ref(), IngressReadyLabel, want, binds, selector(w.NodeSelector), IngressReadyLabel, want))
+		errs = append(errs, fmt.Errorf("component %s: %s runs only on a node labelled %s=%s%s, and no node has that label: create the cluster from kind-config.yaml (`slipway cluster create`, or `slipway up --create-cluster`), or label the node that should receive traffic (`kubectl label node NAME %s=%s`)",
+			w.Component, w.Ref(), IngressReadyLabel, want, binds, IngressReadyLabel, want))
 	}
 	return errors.Join(errs...)
 }
@@ -152,12 +155,4 @@ func matches(labels, sel map[string]string) bool {
 		}
 	}
 	return true
-}
-
-func selector(sel map[string]string) string {
-	var parts []string
-	for _, k := range slices.Sorted(maps.Keys(sel)) {
-		parts = append(parts, k+"="+sel[k])
-	}
-	return strings.Join(parts, ",")
 }

@@ -287,9 +287,15 @@ func TestIngressNode(t *testing.T) {
 		t.Fatalf("with an ingress-ready node: %v", err)
 	}
 	err = IngressNode([]corev1.Node{node("w", "1Gi", map[string]string{"ingress-ready": "false"})}, ws)
-	want := "component traefik: Deployment traefik/traefik runs only on a node labelled ingress-ready=true and binds host ports 80, 443, and no node has all of its node selector (ingress-ready=true): create the cluster from kind-config.yaml (`slipway cluster create`, or `slipway up --create-cluster`), or label the node that should receive traffic (`kubectl label node NAME ingress-ready=true`)"
+	want := "component traefik: Deployment traefik/traefik runs only on a node labelled ingress-ready=true to bind host ports 80, 443, and no node has that label: create the cluster from kind-config.yaml (`slipway cluster create`, or `slipway up --create-cluster`), or label the node that should receive traffic (`kubectl label node NAME ingress-ready=true`)"
 	if err == nil || err.Error() != want {
 		t.Fatalf("err = %v\nwant  %s", err, want)
+	}
+	// Other selectors are the scheduler's business, not preflight's.
+	extra := ws[1]
+	extra.NodeSelector = map[string]string{"ingress-ready": "true", "zone": "a"}
+	if err := IngressNode([]corev1.Node{ready}, []Workload{extra}); err != nil {
+		t.Errorf("an extra node selector: %v", err)
 	}
 	if err := IngressNode(nil, ws[:1]); err != nil {
 		t.Errorf("a workload not pinned to the ingress node: %v", err)
