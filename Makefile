@@ -13,17 +13,15 @@ KIND_NAME ?= slipway
 
 .PHONY: help
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: build
 build: ## build bin/slipway
 	$(GO) build -o $(BIN) ./cmd/slipway
 
 .PHONY: up
-up: build ## the platform on a kind cluster: creates it from kind-config.yaml if needed, then slipway up
-	@command -v kind >/dev/null || { echo "make up needs kind (and Docker): https://kind.sigs.k8s.io; or run bin/slipway up against any cluster in your kubeconfig"; exit 2; }
-	kind get clusters 2>/dev/null | grep -qx $(KIND_NAME) || kind create cluster --name $(KIND_NAME) --config kind-config.yaml
-	$(BIN) up --context kind-$(KIND_NAME) $(UP_FLAGS)
+up: build ## the platform on a kind cluster: creates it from kind-config.yaml if missing (needs Docker or Podman), then slipway up
+	$(BIN) up --create-cluster --cluster-name $(KIND_NAME) $(UP_FLAGS)
 
 .PHONY: test
 test: lint unit e2e ## unit tests, then the end-to-end suite on the hermetic cluster
@@ -46,10 +44,8 @@ e2e-real: sim-build ## every shipped profile from the real upstream charts on th
 	$(GO) test -count=1 -tags realcharts -timeout $(E2E_TIMEOUT) -run TestRealProfiles -v ./e2e/
 
 .PHONY: e2e-kind
-e2e-kind: ## end-to-end tests on a real kind cluster made from kind-config.yaml (needs Docker and kind)
-	kind get clusters | grep -qx $(KIND_NAME)-e2e || kind create cluster --name $(KIND_NAME)-e2e --config kind-config.yaml
-	kind get kubeconfig --name $(KIND_NAME)-e2e > bin/kind-e2e.kubeconfig
-	E2E_KUBECONFIG=$(CURDIR)/bin/kind-e2e.kubeconfig $(GO) test -count=1 -timeout $(E2E_TIMEOUT) ./e2e/
+e2e-kind: ## end-to-end on real kind clusters that slipway creates (needs Docker or Podman and internet; see e2e/kind)
+	KIND_CLUSTER_NAME=$(KIND_NAME)-e2e $(GO) test -tags kind -count=1 -v -timeout $(E2E_TIMEOUT) ./e2e/kind/
 
 .PHONY: sim-up
 sim-up: ## start a detached hermetic cluster and print its kubeconfig path
@@ -60,11 +56,16 @@ sim-down: ## stop the detached hermetic cluster
 	$(GO) run ./e2e/simcluster down
 
 .PHONY: cluster
-cluster: ## create a kind cluster from kind-config.yaml (needs Docker and kind)
-	kind create cluster --name $(KIND_NAME) --config kind-config.yaml
+cluster: build ## create the kind cluster from kind-config.yaml (needs Docker or Podman; no kind binary)
+	$(BIN) cluster create --name $(KIND_NAME)
+
+.PHONY: cluster-delete
+cluster-delete: build ## delete the kind cluster
+	$(BIN) cluster delete --name $(KIND_NAME)
 
 .PHONY: lint
 lint: ## go vet and gofmt
 	$(GO) vet ./...
+	$(GO) vet -tags kind ./e2e/kind/
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

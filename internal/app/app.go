@@ -79,6 +79,7 @@ is ready, and prints the URLs and the admin credentials it generated.
 
 Examples:
   slipway up                              # the default profile on the current kube context
+  slipway up --create-cluster             # a kind cluster first (Docker or Podman), then the platform
   slipway up --gitops flux --ingress nginx
   slipway up --dry-run                    # show the plan, touch nothing
   slipway credentials                     # print the logins again
@@ -93,6 +94,7 @@ Examples:
 			downCommand(),
 			credentialsCommand(),
 			profilesCommand(),
+			clusterCommand(),
 		},
 	}
 }

@@ -40,10 +40,24 @@ releases with the Helm SDK (independent components in parallel, in "needs"
 order), waits for every resource to be ready, and prints the URLs and admin
 credentials. Re-running it is safe: passwords are never rotated.
 
+Before installing, preflight checks that every chart supports the
+cluster's Kubernetes version, that the nodes can allocate the memory the
+workloads request, and that the node the ingress binds to
+(ingress-ready=true) exists; every failure is listed (exit 2) and nothing
+is changed. It also warns when the hostnames do not resolve to --ip.
+--skip-preflight skips these checks.
+
+--create-cluster first creates a kind cluster (Docker or Podman needed;
+a no-op if it exists) from the built-in kind-config.yaml or --kind-config,
+and installs into its context kind-NAME.
+
 Progress goes to stderr; the result table (or -o json) to stdout.
 
 Examples:
   slipway up
+  slipway up --create-cluster
+  slipway up --create-cluster --cluster-name dev --kind-config my-kind.yaml
+  slipway up --ip auto                    # 127.0.0.1 on kind, else the load balancer or node address
   slipway up --profile default@1.0.0 --gitops flux
   slipway up --set jenkins.controller.numExecutors=2 -f jenkins=my-values.yaml
   slipway up --without argocd --ip 192.168.1.20
@@ -61,13 +75,17 @@ Exit codes: 0 ready, 1 failed, 2 bad input, 124 not ready within --timeout,
 			&cli.StringFlag{Name: "gitops", Usage: "GitOps agent: `argocd`, flux or none (default: the profile's choice)"},
 			&cli.StringSliceFlag{Name: "password", Usage: "bring your own admin password: `COMPONENT=@FILE` or COMPONENT=secret:NAMESPACE/NAME (never a plain value: it would land in shell history)"},
 			&cli.StringFlag{Name: "domain", Value: "sslip.io", Usage: "wildcard DNS `DOMAIN` for hostnames <prefix>.<ip>.<domain>"},
-			&cli.StringFlag{Name: "ip", Value: "127.0.0.1", Usage: "`IP` the hostnames resolve to (127.0.0.1 with kind's port mappings)"},
+			&cli.StringFlag{Name: "ip", Value: "127.0.0.1", Usage: "`IP` the hostnames resolve to (127.0.0.1 with kind's port mappings), or auto: 127.0.0.1 on kind, else the ingress load balancer's address, else the ingress-ready node's InternalIP"},
 			&cli.StringFlag{Name: "chart-mirror", Usage: "look every chart up by name under this `URL` (classic repo URL or oci://host/path)"},
 			&cli.StringFlag{Name: "charts-dir", Usage: "look every chart up by name in this `DIR` (chart directories or .tgz files)", TakesFile: true},
 			&cli.StringFlag{Name: "gitops-repo", Usage: "Git `URL` the GitOps agent syncs from (default: agent installed and idle)"},
 			&cli.StringFlag{Name: "gitops-path", Value: ".", Usage: "`PATH` inside the GitOps repo"},
 			&cli.StringFlag{Name: "gitops-revision", Value: "main", Usage: "branch, tag or commit `REV` to sync"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and render the charts without touching the cluster"},
+			&cli.BoolFlag{Name: "create-cluster", Usage: "create a kind cluster first (a no-op if it exists) and install into it"},
+			&cli.StringFlag{Name: "cluster-name", Value: "slipway", Usage: "kind cluster `NAME` for --create-cluster"},
+			&cli.StringFlag{Name: "kind-config", Usage: "kind configuration `FILE` for --create-cluster (default: the built-in kind-config.yaml)", TakesFile: true},
+			&cli.BoolFlag{Name: "skip-preflight", Usage: "skip the checks before creating the cluster and before installing (Kubernetes version, memory, ingress node, DNS, container engine, host ports)"},
 			&cli.BoolFlag{Name: "rollback-on-failure", Usage: "roll a failed upgrade back to the last good revision (default: leave it for inspection)"},
 			&cli.DurationFlag{Name: "timeout", Value: 15 * time.Minute, Usage: "overall time to wait for readiness, e.g. `20m`"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr (warnings and errors still show)"},
@@ -83,6 +101,8 @@ Exit codes: 0 ready, 1 failed, 2 bad input, 124 not ready within --timeout,
 				return err
 			}
 			opts.RollbackOnFailure = cmd.Bool("rollback-on-failure")
+			opts.CreateCluster, opts.SkipPreflight = cmd.Bool("create-cluster"), cmd.Bool("skip-preflight")
+			opts.Cluster = bootstrap.ClusterOptions{Name: cmd.String("cluster-name"), ConfigFile: cmd.String("kind-config"), Wait: 5 * time.Minute}
 			printer := ui.New(cmd.Root().ErrWriter, cmd.Bool("quiet"))
 			res, err := bootstrap.Up(ctx, opts, printer)
 			if res != nil {

@@ -16,7 +16,7 @@ type Options struct {
 	ValuesFiles []string // COMPONENT=PATH
 	Passwords   []string // COMPONENT=@FILE or COMPONENT=secret:NAMESPACE/NAME
 
-	Domain, IP string // hostnames are <prefix>.<IP>.<Domain>
+	Domain, IP string // hostnames are <prefix>.<IP>.<Domain>; IP "auto" chooses one (see hostip)
 
 	ChartMirror string // classic repo URL or oci:// base every chart is looked up under
 	ChartsDir   string // local chart dirs or .tgz files, by name
@@ -36,4 +36,12 @@ type Options struct {
 	Timeout           time.Duration // overall readiness budget
 
 	Kube kube.Options
+
+	// CreateCluster creates the kind cluster Cluster describes first (a
+	// no-op when it exists) and installs into its context.
+	CreateCluster bool
+	Cluster       ClusterOptions
+	// SkipPreflight skips the checks run before anything is created or
+	// installed (see package preflight).
+	SkipPreflight bool
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/credentials"
 	"github.com/slipwayhq/slipway/internal/kube"
 	"github.com/slipwayhq/slipway/internal/plan"
+	"github.com/slipwayhq/slipway/internal/preflight"
 	"github.com/slipwayhq/slipway/internal/profile"
 	"github.com/slipwayhq/slipway/internal/release"
 	"github.com/slipwayhq/slipway/internal/report"
@@ -53,14 +54,25 @@ type run struct {
 	creds          map[string]credentials.Credential
 	specs          map[string]credentials.Spec
 	plan           *plan.Plan
-	actions        sync.Map   // component -> install, upgrade or unchanged
-	mu             sync.Mutex // guards creds while components apply in parallel
+	actions        sync.Map           // component -> install, upgrade or unchanged
+	mu             sync.Mutex         // guards creds while components apply in parallel
+	dnsDone        <-chan struct{}    // closed when the background DNS check is done
+	resolver       preflight.Resolver // nil: net.DefaultResolver
 }
 
 // Up runs `slipway up`. The returned report is non-nil whenever something
 // is worth printing (also on failure, with each component's state).
 func Up(ctx context.Context, opts Options, printer *ui.Printer) (*report.Up, error) {
+	if opts.CreateCluster {
+		create := func(ctx context.Context, c ClusterOptions) (string, error) { return CreateCluster(ctx, c, printer) }
+		if err := createClusterFirst(ctx, &opts, create); err != nil {
+			return nil, err
+		}
+	}
 	r, err := prepare(ctx, opts, printer)
+	if r != nil {
+		defer r.waitDNS()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -81,13 +93,15 @@ func prepare(ctx context.Context, opts Options, printer *ui.Printer) (*run, erro
 		{"load profile", r.loadProfile},
 		{"parse overrides", r.parseOverrides},
 		{"connect", r.connect},
+		{"choose address", r.chooseIP},
 		{"resolve charts", r.resolveCharts},
 		{"credentials", r.loadCredentials},
 		{"plan", r.buildPlan},
+		{"preflight", r.preflight},
 	}
 	for _, s := range stages {
 		if err := s.fn(ctx); err != nil {
-			return nil, err
+			return r, err
 		}
 	}
 	return r, nil
