@@ -90,6 +90,7 @@ Examples:
 			statusCommand(),
 			diffCommand(),
 			templateCommand(),
+			bundleCommand(),
 			downCommand(),
 			credentialsCommand(),
 			profilesCommand(),

@@ -62,11 +62,11 @@ type run struct {
 	bundlePaths   map[string]string
 	resolvedRepos map[string]string
 	cleanups      []func()
-	creds          map[string]credentials.Credential
-	specs          map[string]credentials.Spec
-	plan           *plan.Plan
-	actions        sync.Map   // component -> install, upgrade or unchanged
-	mu             sync.Mutex // guards creds while components apply in parallel
+	creds         map[string]credentials.Credential
+	specs         map[string]credentials.Spec
+	plan          *plan.Plan
+	actions       sync.Map   // component -> install, upgrade or unchanged
+	mu            sync.Mutex // guards creds while components apply in parallel
 }
 
 // Up runs `slipway up`. The returned report is non-nil whenever something

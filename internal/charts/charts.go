@@ -68,7 +68,7 @@ type Options struct {
 	// chart's repository gives its basic-auth login and TLS files, so
 	// `helm repo add --username …` logins work. A missing file is fine.
 	RepositoryConfig string
-	HTTPClient     *http.Client
+	HTTPClient       *http.Client
 	// Retries of a 5xx answer and the first backoff (doubling).
 	Retries int
 	Backoff time.Duration
