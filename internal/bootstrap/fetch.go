@@ -98,7 +98,8 @@ func (r *run) resolveCharts(ctx context.Context) error {
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		if errors.Is(err, charts.ErrNotCached) {
+		var mm *lock.MismatchError
+		if errors.Is(err, charts.ErrNotCached) || errors.As(err, &mm) {
 			return asInput(err)
 		}
 		return err

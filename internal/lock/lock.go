@@ -249,6 +249,7 @@ func (f *File) Verify(file string, component, actual string) error {
 }
 
 // MismatchError is a fetched chart whose digest is not the locked one.
+// Its message leaves the component name to the caller.
 type MismatchError struct {
 	File   string
 	Chart  Chart
@@ -256,8 +257,8 @@ type MismatchError struct {
 }
 
 func (e *MismatchError) Error() string {
-	return fmt.Sprintf("component %s: chart %s@%s has digest %s, but lock file %s expects %s: the chart changed since the lock was written (or the lock was edited); nothing was installed. Check where %s comes from; if the new chart is trusted, write a new lock with `slipway up --lock %s`",
-		e.Chart.Component, e.Chart.Name, e.Chart.Version, e.Actual, e.File, e.Chart.Digest, e.Chart.Source, e.File)
+	return fmt.Sprintf("chart %s@%s has digest %s, but lock file %s expects %s: the chart changed since the lock was written (or the lock was edited); nothing was installed. Check where %s comes from; if the new chart is trusted, write a new lock with `slipway up --lock %s`",
+		e.Chart.Name, e.Chart.Version, e.Actual, e.File, e.Chart.Digest, e.Chart.Source, e.File)
 }
 
 // DirDigest is the content digest of a chart directory: sha256 over every

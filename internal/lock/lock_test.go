@@ -108,7 +108,7 @@ func TestVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := f.Verify("s.lock", "traefik", d1)
-	for _, want := range []string{"component traefik", "traefik@41.3.2", "has digest " + d1, "expects " + d2, "nothing was installed", "slipway up --lock s.lock"} {
+	for _, want := range []string{"traefik@41.3.2", "has digest " + d1, "expects " + d2, "nothing was installed", "slipway up --lock s.lock"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v lacks %q", err, want)
 		}
