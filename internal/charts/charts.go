@@ -104,8 +104,11 @@ type Locator struct {
 	mu       sync.Mutex
 	indexes  map[string]*repo.IndexFile
 	registry *registry.Client
-	repos    []*repo.Entry           // from RepositoryConfig
-	clients  map[string]*http.Client // per repositories.yaml entry with TLS files
+	repos    []*repo.Entry // from RepositoryConfig
+	// clients are per repositories.yaml entry with TLS files; clientsMu is
+	// its own lock because index() calls client() while holding mu.
+	clientsMu sync.Mutex
+	clients   map[string]*http.Client
 }
 
 // New returns a Locator.
@@ -212,8 +215,8 @@ func (l *Locator) client(e *repo.Entry) (*http.Client, error) {
 	if e == nil || (e.CertFile == "" && e.KeyFile == "" && e.CAFile == "" && !e.InsecureSkipTLSVerify) {
 		return l.o.HTTPClient, nil
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	l.clientsMu.Lock()
+	defer l.clientsMu.Unlock()
 	if c, ok := l.clients[e.URL]; ok {
 		return c, nil
 	}

@@ -2,6 +2,7 @@ package charts
 
 import (
 	"context"
+	"encoding/pem"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -242,4 +243,33 @@ func TestGetLocalDigests(t *testing.T) {
 	if err != nil || !f.Dir || f.Digest != want || f.Path != dir {
 		t.Errorf("directory chart: %+v %v", f, err)
 	}
+}
+
+func TestRepositoryConfigCAFile(t *testing.T) {
+	dir := repoDir(t, "tls", "1.0.0")
+	srv := httptest.NewTLSServer(http.FileServer(http.Dir(dir)))
+	defer srv.Close()
+	ctx := context.Background()
+	// Unknown CA: refused.
+	l := newLocator(t, Options{})
+	if _, err := l.Resolve(ctx, Source{Repo: srv.URL, Name: "tls"}, "*"); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("self-signed repository accepted without its CA: %v", err)
+	}
+	// The entry's caFile makes it trusted, for the index and the archive.
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pemCert(srv.Certificate().Raw), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l = newLocator(t, Options{RepositoryConfig: writeRepos(t, []*repo.Entry{{Name: "tls", URL: srv.URL, CAFile: ca}})})
+	r, err := l.Resolve(ctx, Source{Repo: srv.URL, Name: "tls"}, "*")
+	if err != nil {
+		t.Fatalf("with caFile: %v", err)
+	}
+	if _, err := l.Get(ctx, r); err != nil {
+		t.Fatalf("download with caFile: %v", err)
+	}
+}
+
+func pemCert(der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
