@@ -30,6 +30,10 @@ test: lint unit e2e ## unit tests, then the end-to-end suite on the hermetic clu
 unit: ## unit tests (no cluster)
 	$(GO) test -count=1 $(UNIT_PKGS)
 
+.PHONY: bundle
+bundle: build ## bin/platform.tgz: the default profile's charts, lock and image list, for offline installs (slipway up --bundle)
+	$(BIN) bundle create -o bin/platform.tgz $(BUNDLE_FLAGS)
+
 .PHONY: sim-build
 sim-build: ## build and cache the hermetic cluster's binaries (etcd, control plane, kwok)
 	$(GO) run ./e2e/simcluster build

@@ -91,6 +91,7 @@ Examples:
 			statusCommand(),
 			diffCommand(),
 			templateCommand(),
+			bundleCommand(),
 			downCommand(),
 			credentialsCommand(),
 			profilesCommand(),

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,9 +42,21 @@ Examples:
 	}
 }
 
-// planFlags are the flags that shape a plan, shared by up, diff and template.
+// planFlags are the flags that shape a plan, shared by up, diff and
+// template (--lock, which records a successful install, is up's alone).
 func planFlags() []cli.Flag {
-	return upCommand().Flags
+	return flagsWithout(upCommand().Flags, "lock")
+}
+
+// flagsWithout drops the flags with the given names.
+func flagsWithout(flags []cli.Flag, names ...string) []cli.Flag {
+	var out []cli.Flag
+	for _, f := range flags {
+		if !slices.Contains(names, f.Names()[0]) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func diffCommand() *cli.Command {
@@ -92,7 +105,8 @@ as up would, without a cluster or kubeconfig.
 
 Examples:
   slipway template > platform.yaml
-  slipway template --profile classic --output-dir rendered/ --kube-version v1.34.0`,
+  slipway template --profile classic --output-dir rendered/ --kube-version v1.34.0
+  slipway template --locked slipway.lock --offline`,
 		Flags: append(planFlags(),
 			&cli.StringFlag{Name: "output-dir", Usage: "write one file per component into `DIR` instead of stdout", TakesFile: true},
 			&cli.StringFlag{Name: "kube-version", Value: "v1.37.0", Usage: "Kubernetes `VERSION` the charts are rendered for"},

@@ -63,8 +63,21 @@ Examples:
   slipway up --without argocd --ip 192.168.1.20
   slipway up --chart-mirror oci://registry.local/charts --timeout 20m
   slipway up --dry-run -o json
+  slipway up --lock slipway.lock            # record exact versions and digests
+  slipway up --locked slipway.lock          # install exactly those, or fail before changing anything
+  slipway up --offline                      # charts from the cache only (a second up downloads none anyway)
+  slipway up --bundle platform.tgz          # from slipway bundle create: no network at all
 
-Exit codes: 0 ready, 1 failed, 2 bad input, 124 not ready within --timeout,
+Charts are cached by digest (--cache-dir), so a re-run downloads no chart
+(a repository's index is still read to resolve constraints, unless
+--offline). With --bundle or --locked and no --profile, the lock's profile
+and version are used. Private repositories: the logins of Helm's
+repositories.yaml and registry config are used (helm repo add --username,
+helm registry login).
+
+Exit codes: 0 ready, 1 failed, 2 bad input or a chart that cannot be used
+(missing from the cache with --offline, a digest that differs from the lock,
+a damaged bundle; nothing was changed), 124 not ready within --timeout,
 130 interrupted.`,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "profile", Aliases: []string{"p"}, Value: "default", Usage: "profile `NAME[@VERSION]` (a version or a constraint like @~1.0), or a profile file path"},
@@ -78,6 +91,13 @@ Exit codes: 0 ready, 1 failed, 2 bad input, 124 not ready within --timeout,
 			&cli.StringFlag{Name: "ip", Value: "127.0.0.1", Usage: "`IP` the hostnames resolve to (127.0.0.1 with kind's port mappings), or auto: 127.0.0.1 on kind, else the ingress load balancer's address, else the ingress-ready node's InternalIP"},
 			&cli.StringFlag{Name: "chart-mirror", Usage: "look every chart up by name under this `URL` (classic repo URL or oci://host/path)"},
 			&cli.StringFlag{Name: "charts-dir", Usage: "look every chart up by name in this `DIR` (chart directories or .tgz files)", TakesFile: true},
+			&cli.BoolFlag{Name: "offline", Usage: "no chart downloads: charts only from the cache (filled by earlier runs) and local files; fails (exit 2) naming what is missing"},
+			&cli.StringFlag{Name: "cache-dir", Usage: "chart cache `DIR` (default: $SLIPWAY_CACHE_DIR, else <user cache dir>/slipway/charts)", TakesFile: true},
+			&cli.StringFlag{Name: "lock", Usage: "after a successful up, write the exact chart versions, sources and digests to `FILE` (e.g. slipway.lock; with --dry-run, of what would be installed)", TakesFile: true},
+			&cli.StringFlag{Name: "locked", Usage: "install exactly the charts of lock `FILE`; any digest that differs fails before the cluster is changed", TakesFile: true},
+			&cli.StringFlag{Name: "bundle", Usage: "install from bundle `FILE` (slipway bundle create): charts and versions from it, no network", TakesFile: true},
+			&cli.StringFlag{Name: "registry-config", Usage: "Helm registry login `FILE` for OCI charts (default: $HELM_REGISTRY_CONFIG, else Helm's)", TakesFile: true},
+			&cli.StringFlag{Name: "repository-config", Usage: "Helm repositories.yaml `FILE` whose logins and TLS files apply to matching repository URLs (default: $HELM_REPOSITORY_CONFIG, else Helm's)", TakesFile: true},
 			&cli.StringFlag{Name: "gitops-repo", Usage: "Git `URL` the GitOps agent syncs from (default: agent installed and idle)"},
 			&cli.StringFlag{Name: "gitops-path", Value: ".", Usage: "`PATH` inside the GitOps repo"},
 			&cli.StringFlag{Name: "gitops-revision", Value: "main", Usage: "branch, tag or commit `REV` to sync"},
@@ -126,11 +146,18 @@ func upOptions(cmd *cli.Command) (bootstrap.Options, error) {
 			choices[group] = v
 		}
 	}
+	profile := cmd.String("profile")
+	if !cmd.IsSet("profile") && (cmd.String("bundle") != "" || cmd.String("locked") != "") {
+		profile = "" // the lock's own profile and version
+	}
 	return bootstrap.Options{
-		Profile: cmd.String("profile"), Choices: choices, Without: cmd.StringSlice("without"),
+		Profile: profile, Choices: choices, Without: cmd.StringSlice("without"),
 		Sets: cmd.StringSlice("set"), ValuesFiles: cmd.StringSlice("values"), Passwords: cmd.StringSlice("password"),
 		Domain: cmd.String("domain"), IP: cmd.String("ip"),
 		ChartMirror: cmd.String("chart-mirror"), ChartsDir: cmd.String("charts-dir"),
+		Offline: cmd.Bool("offline"), CacheDir: cmd.String("cache-dir"),
+		RegistryConfig: cmd.String("registry-config"), RepositoryConfig: cmd.String("repository-config"),
+		Lock: cmd.String("lock"), Locked: cmd.String("locked"), Bundle: cmd.String("bundle"),
 		GitOpsRepo: cmd.String("gitops-repo"), GitOpsPath: cmd.String("gitops-path"), GitOpsRevision: cmd.String("gitops-revision"),
 		DryRun: cmd.Bool("dry-run"), Timeout: cmd.Duration("timeout"),
 		Kube: kubeOptions(cmd),

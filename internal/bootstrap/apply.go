@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/slipwayhq/slipway/internal/charts"
 	"github.com/slipwayhq/slipway/internal/credentials"
 	"github.com/slipwayhq/slipway/internal/inventory"
 	"github.com/slipwayhq/slipway/internal/plan"
@@ -209,12 +208,8 @@ func (r *run) applyOne(ctx context.Context, waiter *wait.Waiter, store *credenti
 		// only the readiness check below.
 		res = release.Result{Action: "unchanged", Revision: cur.Revision, ChartVersion: cur.ChartVersion, Objects: release.ParseObjects(cur.Manifest, rel.Namespace)}
 	} else {
-		path, err := r.charts.Fetch(ctx, charts.Resolved{Name: rel.Chart.Name, Version: rel.Chart.Version, Ref: rel.Chart.Ref, Digest: rel.Chart.Digest})
-		if err != nil {
-			return fail(fmt.Errorf("%s: %w", comp, err))
-		}
 		res, err = mgr.Apply(ctx, release.Spec{
-			Name: rel.Name, Namespace: rel.Namespace, ChartPath: path, Values: rel.Values,
+			Name: rel.Name, Namespace: rel.Namespace, ChartPath: r.chartPath(comp), Values: rel.Values,
 			Timeout: time.Until(deadline), Wait: false,
 			Labels: map[string]string{LabelProfile: r.plan.Profile, LabelProfileVersion: r.plan.Version, LabelComponent: comp, LabelDigest: digest},
 		})
@@ -270,12 +265,7 @@ func (r *run) dryRun(ctx context.Context) (*report.Up, error) {
 	}
 	var errs []error
 	for _, rel := range r.plan.Releases {
-		path, err := r.charts.Fetch(ctx, charts.Resolved{Name: rel.Chart.Name, Version: rel.Chart.Version, Ref: rel.Chart.Ref, Digest: rel.Chart.Digest})
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", rel.Component, err))
-			continue
-		}
-		if _, err := release.Render(ctx, release.Spec{Name: rel.Name, Namespace: rel.Namespace, ChartPath: path, Values: rel.Values}, ""); err != nil {
+		if _, err := release.Render(ctx, release.Spec{Name: rel.Name, Namespace: rel.Namespace, ChartPath: r.chartPath(rel.Component), Values: rel.Values}, ""); err != nil {
 			errs = append(errs, fmt.Errorf("%s: render %s@%s: %w", rel.Component, rel.Chart.Name, rel.Chart.Version, err))
 			rows[rel.Component].Status = statusFailed
 		}

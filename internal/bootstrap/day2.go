@@ -19,7 +19,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/yaml"
 
-	"github.com/slipwayhq/slipway/internal/charts"
 	"github.com/slipwayhq/slipway/internal/credentials"
 	"github.com/slipwayhq/slipway/internal/inventory"
 	"github.com/slipwayhq/slipway/internal/kube"
@@ -131,6 +130,7 @@ func Diff(ctx context.Context, opts Options, printer *ui.Printer) (*report.Diff,
 	if err != nil {
 		return nil, false, err
 	}
+	defer r.close()
 	if r.cluster == nil {
 		return nil, false, fmt.Errorf("diff needs the cluster to compare with: %w", kube.ErrUnreachable)
 	}
@@ -160,11 +160,7 @@ func Diff(ctx context.Context, opts Options, printer *ui.Printer) (*report.Diff,
 				c.Note = "left " + cur.Status + " by an interrupted run; up repairs it first"
 			}
 			c.Values = valuesDiff(cur.Values, rel.Values, mask)
-			path, err := r.charts.Fetch(ctx, charts.Resolved{Name: rel.Chart.Name, Version: rel.Chart.Version, Ref: rel.Chart.Ref, Digest: rel.Chart.Digest})
-			if err != nil {
-				return nil, false, fmt.Errorf("%s: %w", rel.Component, err)
-			}
-			res, err := release.Render(ctx, release.Spec{Name: rel.Name, Namespace: rel.Namespace, ChartPath: path, Values: rel.Values}, "")
+			res, err := release.Render(ctx, release.Spec{Name: rel.Name, Namespace: rel.Namespace, ChartPath: r.chartPath(rel.Component), Values: rel.Values}, "")
 			if err != nil {
 				return nil, false, fmt.Errorf("%s: %w", rel.Component, err)
 			}
@@ -311,15 +307,13 @@ func Template(ctx context.Context, opts Options, printer *ui.Printer, out io.Wri
 	if err != nil {
 		return err
 	}
-	for _, rel := range r.plan.Releases {
-		path, err := r.charts.Fetch(ctx, charts.Resolved{Name: rel.Chart.Name, Version: rel.Chart.Version, Ref: rel.Chart.Ref, Digest: rel.Chart.Digest})
-		if err != nil {
-			return fmt.Errorf("%s: %w", rel.Component, err)
-		}
-		res, err := release.Render(ctx, release.Spec{Name: rel.Name, Namespace: rel.Namespace, ChartPath: path, Values: rel.Values}, opts.KubeVersion)
-		if err != nil {
-			return fmt.Errorf("%s: %w", rel.Component, err)
-		}
+	defer r.close()
+	rendered, err := r.render(ctx, opts.KubeVersion)
+	if err != nil {
+		return err
+	}
+	for i, rel := range r.plan.Releases {
+		res := rendered[i]
 		head := fmt.Sprintf("# slipway: component %s, chart %s@%s, release %s/%s\n", rel.Component, rel.Chart.Name, rel.Chart.Version, rel.Namespace, rel.Name)
 		if dir != "" {
 			if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -20,8 +20,20 @@ type Options struct {
 
 	ChartMirror string // classic repo URL or oci:// base every chart is looked up under
 	ChartsDir   string // local chart dirs or .tgz files, by name
-	CacheDir    string
-	Offline     bool
+	CacheDir    string // chart cache (default $SLIPWAY_CACHE_DIR, else the user cache dir)
+	Offline     bool   // charts only from the cache and local files
+	// RegistryConfig and RepositoryConfig are Helm's login files (default:
+	// $HELM_REGISTRY_CONFIG / $HELM_REPOSITORY_CONFIG, else Helm's own).
+	RegistryConfig, RepositoryConfig string
+
+	// Lock, when set, is where up writes the lock of what it installed.
+	Lock string
+	// Locked is a lock file to install exactly: versions from it, digests
+	// verified before anything is written to the cluster.
+	Locked string
+	// Bundle is a bundle file (slipway bundle create): charts and lock
+	// from it, no network.
+	Bundle string
 
 	GitOpsRepo, GitOpsPath, GitOpsRevision string
 

@@ -22,6 +22,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/charts"
 	"github.com/slipwayhq/slipway/internal/credentials"
 	"github.com/slipwayhq/slipway/internal/kube"
+	"github.com/slipwayhq/slipway/internal/lock"
 	"github.com/slipwayhq/slipway/internal/plan"
 	"github.com/slipwayhq/slipway/internal/preflight"
 	"github.com/slipwayhq/slipway/internal/profile"
@@ -51,13 +52,24 @@ type run struct {
 	charts  *charts.Locator
 	// resolvedCharts are the exact chart versions, by component.
 	resolvedCharts map[string]plan.Chart
-	creds          map[string]credentials.Credential
-	specs          map[string]credentials.Spec
-	plan           *plan.Plan
-	actions        sync.Map           // component -> install, upgrade or unchanged
-	mu             sync.Mutex         // guards creds while components apply in parallel
-	dnsDone        <-chan struct{}    // closed when the background DNS check is done
-	resolver       preflight.Resolver // nil: net.DefaultResolver
+	// fetched are the charts on disk with their digests, by component,
+	// all verified before anything is written to the cluster.
+	fetched map[string]charts.Fetched
+	// lock is the lock being installed (--locked or a bundle's), and
+	// lockFile names it in messages.
+	lock     *lock.File
+	lockFile string
+	// bundlePaths are a bundle's extracted charts, by component.
+	bundlePaths   map[string]string
+	resolvedRepos map[string]string
+	cleanups      []func()
+	creds         map[string]credentials.Credential
+	specs         map[string]credentials.Spec
+	plan          *plan.Plan
+	actions       sync.Map           // component -> install, upgrade or unchanged
+	mu            sync.Mutex         // guards creds while components apply in parallel
+	dnsDone       <-chan struct{}    // closed when the background DNS check is done
+	resolver      preflight.Resolver // nil: net.DefaultResolver
 }
 
 // Up runs `slipway up`. The returned report is non-nil whenever something
@@ -76,31 +88,42 @@ func Up(ctx context.Context, opts Options, printer *ui.Printer) (*report.Up, err
 	if err != nil {
 		return nil, err
 	}
+	defer r.close()
+	var rep *report.Up
 	if opts.DryRun {
-		return r.dryRun(ctx)
+		rep, err = r.dryRun(ctx)
+	} else {
+		rep, err = r.apply(ctx)
 	}
-	return r.apply(ctx)
+	if err == nil && opts.Lock != "" {
+		err = r.writeLock(opts.Lock)
+	}
+	return rep, err
 }
 
 // prepare runs every stage up to and including the plan. Nothing in it
 // writes to the cluster.
 func prepare(ctx context.Context, opts Options, printer *ui.Printer) (*run, error) {
-	r := &run{opts: opts, ui: printer, started: time.Now().UTC().Truncate(time.Second)}
+	r := &run{opts: opts, ui: printer, started: time.Now().UTC().Truncate(time.Second), resolvedRepos: map[string]string{}}
 	stages := []struct {
 		name string
 		fn   func(context.Context) error
 	}{
+		{"read lock", r.readLock},
 		{"load profile", r.loadProfile},
 		{"parse overrides", r.parseOverrides},
 		{"connect", r.connect},
 		{"choose address", r.chooseIP},
 		{"resolve charts", r.resolveCharts},
+		{"fetch charts", r.fetchCharts},
 		{"credentials", r.loadCredentials},
 		{"plan", r.buildPlan},
 		{"preflight", r.preflight},
 	}
 	for _, s := range stages {
 		if err := s.fn(ctx); err != nil {
+			// r is returned so that Up can still wait for the DNS check.
+			r.close()
 			return r, err
 		}
 	}
@@ -218,37 +241,6 @@ func (r *run) connect(ctx context.Context) error {
 	}
 	r.cluster = c
 	r.ui.Infof("cluster: context %s (%s)", c.Context, c.Server)
-	return nil
-}
-
-func (r *run) resolveCharts(ctx context.Context) error {
-	loc, err := charts.New(charts.Options{
-		Mirror: r.opts.ChartMirror, ChartsDir: r.opts.ChartsDir,
-		CacheDir: r.opts.CacheDir, Offline: r.opts.Offline,
-	})
-	if err != nil {
-		return asInput(err)
-	}
-	r.charts = loc
-	resolved := make([]charts.Resolved, len(r.profile.Components))
-	errs := make([]error, len(r.profile.Components))
-	var wg sync.WaitGroup
-	for i, c := range r.profile.Components {
-		wg.Go(func() {
-			resolved[i], errs[i] = loc.Resolve(ctx, sourceOf(c, r.profile), c.Chart.Version)
-			if errs[i] != nil {
-				errs[i] = fmt.Errorf("component %s: %w", c.Name, errs[i])
-			}
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	r.resolvedCharts = map[string]plan.Chart{}
-	for i, c := range r.profile.Components {
-		r.resolvedCharts[c.Name] = plan.Chart{Name: resolved[i].Name, Version: resolved[i].Version, Ref: resolved[i].Ref, Digest: resolved[i].Digest}
-	}
 	return nil
 }
 

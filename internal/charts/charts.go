@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -22,9 +24,12 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	"helm.sh/helm/v4/pkg/helmpath"
 	"helm.sh/helm/v4/pkg/registry"
 	repo "helm.sh/helm/v4/pkg/repo/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/slipwayhq/slipway/internal/lock"
 )
 
 // Source is where a profile says a chart comes from: exactly one of a
@@ -36,8 +41,8 @@ type Source struct {
 	Embedded fs.FS
 }
 
-// chartName is the name a mirror or charts dir looks the chart up by.
-func (s Source) chartName() string {
+// ChartName is the name a mirror or charts dir looks the chart up by.
+func (s Source) ChartName() string {
 	switch {
 	case s.Name != "":
 		return s.Name
@@ -54,10 +59,16 @@ type Options struct {
 	ChartsDir string // directory of <name>/ chart dirs or <name>-<version>.tgz files
 	CacheDir  string // default: $SLIPWAY_CACHE_DIR, else <user cache dir>/slipway/charts
 	Offline   bool   // only the cache and local files
-	// RegistryConfig is Helm's registry login file (default: Helm's own,
-	// $HELM_REGISTRY_CONFIG), so `helm registry login` credentials work.
+	// RegistryConfig is Helm's registry login file (default:
+	// $HELM_REGISTRY_CONFIG, else Helm's own), so `helm registry login`
+	// credentials work for OCI sources.
 	RegistryConfig string
-	HTTPClient     *http.Client
+	// RepositoryConfig is Helm's repositories.yaml (default:
+	// $HELM_REPOSITORY_CONFIG, else Helm's own): an entry whose URL is a
+	// chart's repository gives its basic-auth login and TLS files, so
+	// `helm repo add --username …` logins work. A missing file is fine.
+	RepositoryConfig string
+	HTTPClient       *http.Client
 	// Retries of a 5xx answer and the first backoff (doubling).
 	Retries int
 	Backoff time.Duration
@@ -68,7 +79,24 @@ type Resolved struct {
 	Name, Version string
 	Ref           string // URL of the .tgz, oci://…:version, or a local path
 	Digest        string // sha256:… when known before download
+	// Repo is the classic repository the chart was resolved from (its
+	// repositories.yaml login applies to the download).
+	Repo string `json:",omitempty"`
 }
+
+// Local reports whether r is a path on disk rather than a download.
+func (r Resolved) Local() bool {
+	return !strings.HasPrefix(r.Ref, "http://") && !strings.HasPrefix(r.Ref, "https://") && !strings.HasPrefix(r.Ref, "oci://")
+}
+
+// ErrNotCached marks an --offline run that needs a chart the cache lacks.
+var ErrNotCached = errors.New("not in the chart cache")
+
+// notCachedError keeps its message and matches ErrNotCached.
+type notCachedError struct{ err error }
+
+func (e *notCachedError) Error() string   { return e.err.Error() }
+func (e *notCachedError) Unwrap() []error { return []error{e.err, ErrNotCached} }
 
 // Locator resolves and fetches charts.
 type Locator struct {
@@ -76,6 +104,11 @@ type Locator struct {
 	mu       sync.Mutex
 	indexes  map[string]*repo.IndexFile
 	registry *registry.Client
+	repos    []*repo.Entry // from RepositoryConfig
+	// clients are per repositories.yaml entry with TLS files; clientsMu is
+	// its own lock because index() calls client() while holding mu.
+	clientsMu sync.Mutex
+	clients   map[string]*http.Client
 }
 
 // New returns a Locator.
@@ -102,12 +135,124 @@ func New(o Options) (*Locator, error) {
 	if o.RegistryConfig == "" {
 		o.RegistryConfig = os.Getenv("HELM_REGISTRY_CONFIG")
 	}
+	if o.RegistryConfig == "" {
+		o.RegistryConfig = helmpath.ConfigPath(registry.CredentialsFileBasename)
+	}
+	explicitRepos := o.RepositoryConfig != ""
+	if o.RepositoryConfig == "" {
+		o.RepositoryConfig = os.Getenv("HELM_REPOSITORY_CONFIG")
+		explicitRepos = o.RepositoryConfig != ""
+	}
+	if o.RepositoryConfig == "" {
+		o.RepositoryConfig = helmpath.ConfigPath("repositories.yaml")
+	}
 	if o.Mirror != "" {
 		if err := checkMirror(o.Mirror); err != nil {
 			return nil, err
 		}
 	}
-	return &Locator{o: o, indexes: map[string]*repo.IndexFile{}}, nil
+	l := &Locator{o: o, indexes: map[string]*repo.IndexFile{}, clients: map[string]*http.Client{}}
+	if err := l.loadRepositories(explicitRepos); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// CacheDir is where downloaded charts are kept.
+func (l *Locator) CacheDir() string { return l.o.CacheDir }
+
+// loadRepositories reads Helm's repositories.yaml. Helm's default file
+// not existing is normal; one the user named must exist.
+func (l *Locator) loadRepositories(explicit bool) error {
+	data, err := os.ReadFile(l.o.RepositoryConfig)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) && !explicit {
+			return nil
+		}
+		return fmt.Errorf("repository config %s: %w (it is Helm's repositories.yaml; check --repository-config or $HELM_REPOSITORY_CONFIG)", l.o.RepositoryConfig, err)
+	}
+	var f repo.File
+	if err := yaml.Unmarshal(data, &f); err != nil {
+		return fmt.Errorf("repository config %s is not a Helm repositories.yaml: %w", l.o.RepositoryConfig, err)
+	}
+	for _, e := range f.Repositories {
+		if e != nil && e.URL != "" {
+			l.repos = append(l.repos, e)
+		}
+	}
+	return nil
+}
+
+// normalURL is a repository URL for comparison: no trailing slash, scheme
+// and host in lower case.
+func normalURL(s string) string {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil {
+		return strings.TrimSuffix(s, "/")
+	}
+	u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	return u.String()
+}
+
+// repoEntry is the repositories.yaml entry for a repository URL, or nil.
+func (l *Locator) repoEntry(repoURL string) *repo.Entry {
+	if repoURL == "" {
+		return nil
+	}
+	want := normalURL(repoURL)
+	for _, e := range l.repos {
+		if normalURL(e.URL) == want {
+			return e
+		}
+	}
+	return nil
+}
+
+// client is the HTTP client for a repository: the default one, or one
+// with the entry's TLS files.
+func (l *Locator) client(e *repo.Entry) (*http.Client, error) {
+	if e == nil || (e.CertFile == "" && e.KeyFile == "" && e.CAFile == "" && !e.InsecureSkipTLSVerify) {
+		return l.o.HTTPClient, nil
+	}
+	l.clientsMu.Lock()
+	defer l.clientsMu.Unlock()
+	if c, ok := l.clients[e.URL]; ok {
+		return c, nil
+	}
+	cfg := &tls.Config{InsecureSkipVerify: e.InsecureSkipTLSVerify} //nolint:gosec // the user asked for it in repositories.yaml
+	if e.CertFile != "" || e.KeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(e.CertFile, e.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("repository %s (%s): client certificate: %w", e.Name, l.o.RepositoryConfig, err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	if e.CAFile != "" {
+		pem, err := os.ReadFile(e.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("repository %s (%s): caFile: %w", e.Name, l.o.RepositoryConfig, err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("repository %s (%s): caFile %s holds no PEM certificate", e.Name, l.o.RepositoryConfig, e.CAFile)
+		}
+		cfg.RootCAs = pool
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = cfg
+	c := &http.Client{Timeout: l.o.HTTPClient.Timeout, Transport: tr}
+	l.clients[e.URL] = c
+	return c, nil
+}
+
+// sameHost reports whether two URLs share scheme and host: Helm sends a
+// repository's login with an archive download only then, unless the entry
+// says pass_credentials_all.
+func sameHost(a, b string) bool {
+	ua, err1 := url.Parse(a)
+	ub, err2 := url.Parse(b)
+	return err1 == nil && err2 == nil && strings.EqualFold(ua.Scheme, ub.Scheme) && strings.EqualFold(ua.Host, ub.Host)
 }
 
 func checkMirror(m string) error {
@@ -133,7 +278,7 @@ func (l *Locator) Resolve(ctx context.Context, src Source, constraint string) (R
 	if src.Path != "" {
 		return l.resolveLocal(src, con, constraint)
 	}
-	name := src.chartName()
+	name := src.ChartName()
 	switch {
 	case l.o.ChartsDir != "":
 		return l.resolveDir(l.o.ChartsDir, name, con, constraint)
@@ -226,7 +371,7 @@ func (l *Locator) resolveRepo(ctx context.Context, repoURL, name string, con *se
 		if err != nil {
 			return Resolved{}, err
 		}
-		r := Resolved{Name: name, Version: v, Ref: ref}
+		r := Resolved{Name: name, Version: v, Ref: ref, Repo: repoURL}
 		if e.Digest != "" {
 			r.Digest = "sha256:" + e.Digest
 		}
@@ -259,7 +404,7 @@ func (l *Locator) index(ctx context.Context, repoURL string) (*repo.IndexFile, e
 	if err != nil {
 		return nil, fmt.Errorf("repository URL %q: %w", repoURL, err)
 	}
-	data, err := l.get(ctx, u)
+	data, err := l.get(ctx, u, l.repoEntry(repoURL))
 	if err != nil {
 		return nil, fmt.Errorf("repository %s: %w", repoURL, err)
 	}
@@ -271,8 +416,14 @@ func (l *Locator) index(ctx context.Context, repoURL string) (*repo.IndexFile, e
 	return &idx, nil
 }
 
-// get fetches a URL, retrying 5xx answers and connection errors with backoff.
-func (l *Locator) get(ctx context.Context, u string) ([]byte, error) {
+// get fetches a URL, retrying 5xx answers and connection errors with
+// backoff. auth, when not nil, is the repositories.yaml entry whose login
+// and TLS files apply.
+func (l *Locator) get(ctx context.Context, u string, auth *repo.Entry) ([]byte, error) {
+	client, err := l.client(auth)
+	if err != nil {
+		return nil, err
+	}
 	backoff := l.o.Backoff
 	var lastErr error
 	for attempt := 0; attempt <= l.o.Retries; attempt++ {
@@ -288,7 +439,10 @@ func (l *Locator) get(ctx context.Context, u string) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		resp, err := l.o.HTTPClient.Do(req)
+		if auth != nil && auth.Username != "" {
+			req.SetBasicAuth(auth.Username, auth.Password)
+		}
+		resp, err := client.Do(req)
 		if err != nil {
 			lastErr = err
 			var ne net.Error
@@ -305,6 +459,12 @@ func (l *Locator) get(ctx context.Context, u string) ([]byte, error) {
 			continue
 		case resp.StatusCode == http.StatusNotFound:
 			return nil, fmt.Errorf("GET %s: 404 not found", u)
+		case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+			hint := "add the repository with `helm repo add NAME URL --username … --password …` (slipway reads " + l.o.RepositoryConfig + ", or --repository-config)"
+			if auth != nil && auth.Username != "" {
+				hint = "the login of repository " + auth.Name + " in " + l.o.RepositoryConfig + " was refused; update it with `helm repo add --force-update`"
+			}
+			return nil, fmt.Errorf("GET %s: %s: %s", u, resp.Status, hint)
 		case resp.StatusCode != http.StatusOK:
 			return nil, fmt.Errorf("GET %s: %s", u, resp.Status)
 		case err != nil:
@@ -322,10 +482,8 @@ func (l *Locator) registryClient() (*registry.Client, error) {
 	if l.registry != nil {
 		return l.registry, nil
 	}
-	opts := []registry.ClientOption{registry.ClientOptWriter(io.Discard), registry.ClientOptHTTPClient(l.o.HTTPClient)}
-	if l.o.RegistryConfig != "" {
-		opts = append(opts, registry.ClientOptCredentialsFile(l.o.RegistryConfig))
-	}
+	opts := []registry.ClientOption{registry.ClientOptWriter(io.Discard), registry.ClientOptHTTPClient(l.o.HTTPClient),
+		registry.ClientOptCredentialsFile(l.o.RegistryConfig)}
 	c, err := registry.NewClient(opts...)
 	if err != nil {
 		return nil, err
@@ -342,7 +500,8 @@ func (l *Locator) clientFor(ref string) (*registry.Client, error) {
 		h = host
 	}
 	if h == "localhost" || strings.HasPrefix(h, "127.") || h == "::1" {
-		opts := []registry.ClientOption{registry.ClientOptWriter(io.Discard), registry.ClientOptPlainHTTP()}
+		opts := []registry.ClientOption{registry.ClientOptWriter(io.Discard), registry.ClientOptPlainHTTP(),
+			registry.ClientOptCredentialsFile(l.o.RegistryConfig)}
 		return registry.NewClient(opts...)
 	}
 	return l.registryClient()
@@ -490,14 +649,37 @@ func (l *Locator) extractEmbedded(fsys fs.FS, dir string) (string, error) {
 // Fetch returns a local path for r: local charts as they are, others from
 // the cache, downloading (and verifying) on a miss.
 func (l *Locator) Fetch(ctx context.Context, r Resolved) (string, error) {
-	if !strings.HasPrefix(r.Ref, "http://") && !strings.HasPrefix(r.Ref, "https://") && !strings.HasPrefix(r.Ref, "oci://") {
-		return r.Ref, nil
+	f, err := l.Get(ctx, r)
+	return f.Path, err
+}
+
+// Fetched is a chart on disk with the digest of its content.
+type Fetched struct {
+	Path   string
+	Digest string // sha256:…: of the .tgz bytes, or lock.DirDigest of a directory
+	Dir    bool   // a chart directory rather than an archive
+}
+
+// Get is Fetch that also says what exactly was fetched: the digest of the
+// archive (or of a chart directory's files), for lock files and bundles.
+func (l *Locator) Get(ctx context.Context, r Resolved) (Fetched, error) {
+	if r.Local() {
+		st, err := os.Stat(r.Ref)
+		if err != nil {
+			return Fetched{}, fmt.Errorf("chart %s@%s: %w", r.Name, r.Version, err)
+		}
+		if st.IsDir() {
+			d, err := lock.DirDigest(r.Ref)
+			return Fetched{Path: r.Ref, Digest: d, Dir: true}, err
+		}
+		d, err := lock.FileDigest(r.Ref)
+		return Fetched{Path: r.Ref, Digest: d}, err
 	}
 	if p, ok := l.cached(r); ok {
-		return p, nil
+		return Fetched{Path: p, Digest: "sha256:" + strings.TrimSuffix(filepath.Base(p), ".tgz")}, nil
 	}
 	if l.o.Offline {
-		return "", fmt.Errorf("chart %s@%s is not in the cache (%s) and --offline forbids downloading it; run once online, or use a bundle", r.Name, r.Version, l.o.CacheDir)
+		return Fetched{}, &notCachedError{fmt.Errorf("chart %s@%s (%s) is not in the chart cache %s and --offline forbids downloading it; run once without --offline to fill the cache, or use a bundle (slipway bundle create / up --bundle)", r.Name, r.Version, r.Ref, l.o.CacheDir)}
 	}
 	var data []byte
 	var err error
@@ -510,20 +692,25 @@ func (l *Locator) Fetch(ctx context.Context, r Resolved) (string, error) {
 			}
 		}
 	} else {
-		data, err = l.get(ctx, r.Ref)
+		var auth *repo.Entry
+		if e := l.repoEntry(r.Repo); e != nil && (e.PassCredentialsAll || sameHost(e.URL, r.Ref)) {
+			auth = e
+		}
+		data, err = l.get(ctx, r.Ref, auth)
 	}
 	if err != nil {
-		return "", fmt.Errorf("download chart %s@%s from %s: %w", r.Name, r.Version, r.Ref, err)
+		return Fetched{}, fmt.Errorf("download chart %s@%s from %s: %w", r.Name, r.Version, r.Ref, err)
 	}
 	sum := sha256.Sum256(data)
 	digest := "sha256:" + hex.EncodeToString(sum[:])
 	if r.Digest != "" && r.Digest != digest {
-		return "", fmt.Errorf("chart %s@%s from %s has digest %s, but the repository published %s: refusing to install a chart that does not match its index", r.Name, r.Version, r.Ref, digest, r.Digest)
+		return Fetched{}, fmt.Errorf("chart %s@%s from %s has digest %s, but the repository published %s: refusing to install a chart that does not match its index", r.Name, r.Version, r.Ref, digest, r.Digest)
 	}
 	if _, err := loader.LoadArchive(bytes.NewReader(data)); err != nil {
-		return "", fmt.Errorf("chart %s@%s from %s is not a valid chart archive: %w", r.Name, r.Version, r.Ref, err)
+		return Fetched{}, fmt.Errorf("chart %s@%s from %s is not a valid chart archive: %w", r.Name, r.Version, r.Ref, err)
 	}
-	return l.store(r, digest, data)
+	p, err := l.store(r, digest, data)
+	return Fetched{Path: p, Digest: digest}, err
 }
 
 // cachePath is the content-addressed location of a digest.
@@ -627,7 +814,7 @@ func (l *Locator) resolveCached(source, name string, con *semver.Constraints, co
 	}
 	v, ok := pick(versions, con)
 	if !ok {
-		return Resolved{}, fmt.Errorf("--offline: no cached version of chart %s from %s matches %q (cached: %s); run once online to fill the cache (%s)", name, source, constraint, newest(versions, 5), l.o.CacheDir)
+		return Resolved{}, &notCachedError{fmt.Errorf("--offline: no cached version of chart %s from %s matches %q (cached: %s) in %s; run once without --offline to fill the cache, or use a bundle (slipway bundle create / up --bundle)", name, source, constraint, newest(versions, 5), l.o.CacheDir)}
 	}
 	return byVersion[v], nil
 }

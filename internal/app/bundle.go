@@ -1,0 +1,107 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/slipwayhq/slipway/internal/bootstrap"
+	"github.com/slipwayhq/slipway/internal/bundle"
+	"github.com/slipwayhq/slipway/internal/ui"
+)
+
+// bundleFlags are the plan-shaping flags of up that matter with no
+// cluster (profile, choices, --without, values, sources, cache, logins).
+func bundleFlags() []cli.Flag {
+	return append(flagsWithout(upCommand().Flags, "lock", "bundle", "output", "dry-run", "rollback-on-failure", "timeout", "kubeconfig", "context", "password"),
+		&cli.StringFlag{Name: "kube-version", Value: "v1.37.0", Usage: "Kubernetes `VERSION` the charts are rendered for (to list their images)"})
+}
+
+func bundleCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "bundle",
+		Usage: "pack a profile's charts, lock and image list into one file, for installs with no network",
+		Description: `A bundle holds every chart of a profile at its resolved version (byte for
+byte, as fetched), the lock that pins their digests, and images.txt: the
+container images the rendered manifests use. Copy it to a machine with no
+internet and run slipway up --bundle FILE there; load the images first.
+
+Examples:
+  slipway bundle create --profile default@1.0.0 -o platform.tgz
+  slipway bundle images --bundle platform.tgz | xargs -n1 kind load docker-image --name slipway
+  slipway up --bundle platform.tgz`,
+		Commands: []*cli.Command{bundleCreateCommand(), bundleImagesCommand()},
+	}
+}
+
+func bundleCreateCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "create",
+		Usage: "write a bundle of the profile: charts, slipway.lock and images.txt",
+		Description: `create resolves the profile as up would (same --profile, --ingress, --gitops,
+--without, --set/-f, mirror and cache flags), fetches every chart, renders
+the manifests with no cluster to list their images, and writes FILE
+atomically (mode 0644: charts and versions, no secret).
+
+Examples:
+  slipway bundle create -o platform.tgz
+  slipway bundle create --profile classic@1.0.0 --gitops flux -o classic.tgz
+  slipway bundle create --locked slipway.lock -o platform.tgz   # exactly the locked charts`,
+		Flags: append(bundleFlags(),
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Required: true, Usage: "bundle `FILE` to write, e.g. platform.tgz", TakesFile: true},
+		),
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			opts, err := upOptions(cmd)
+			if err != nil {
+				return err
+			}
+			printer := ui.New(cmd.Root().ErrWriter, cmd.Bool("quiet"))
+			return exitCodeFor(ctx, bootstrap.BundleCreate(ctx, opts, printer, cmd.String("output"), cmd.String("kube-version")))
+		},
+	}
+}
+
+func bundleImagesCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "images",
+		Usage: "print the container images a profile (or a bundle) uses, one a line",
+		Description: `images prints the sorted unique images of the rendered manifests, from a
+bundle's images.txt (--bundle FILE) or by rendering a profile with no
+cluster (same flags as up). Preload them so pods start without a registry:
+into kind with kind load docker-image, or push them to a local registry.
+
+Examples:
+  slipway bundle images --bundle platform.tgz
+  slipway bundle images --profile default --gitops flux
+  slipway bundle images | xargs -n1 kind load docker-image --name slipway`,
+		Flags: append(bundleFlags(),
+			&cli.StringFlag{Name: "bundle", Usage: "read the list from bundle `FILE` instead of rendering a profile", TakesFile: true},
+		),
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			var images []string
+			if file := cmd.String("bundle"); file != "" {
+				if cmd.IsSet("profile") {
+					return usageError("--bundle %s already says which profile; drop --profile", file)
+				}
+				var err error
+				if images, err = bundle.Images(file); err != nil {
+					return withCode(2, err)
+				}
+			} else {
+				opts, err := upOptions(cmd)
+				if err != nil {
+					return err
+				}
+				if images, err = bootstrap.BundleImages(ctx, opts, ui.New(cmd.Root().ErrWriter, true), cmd.String("kube-version")); err != nil {
+					return exitCodeFor(ctx, err)
+				}
+			}
+			if len(images) > 0 {
+				fmt.Fprintln(cmd.Root().Writer, strings.Join(images, "\n"))
+			}
+			return nil
+		},
+	}
+}

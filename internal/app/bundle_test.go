@@ -1,0 +1,52 @@
+package app
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Bad uses of the bundle and lock flags exit 2 with a message that names
+// the flag or file, before any chart is fetched.
+func TestBundleAndLockUsage(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("SLIPWAY_CACHE_DIR", filepath.Join(dir, "cache"))
+	notBundle := filepath.Join(dir, "platform.tgz")
+	os.WriteFile(notBundle, []byte("not a bundle"), 0o600)
+	for name, tc := range map[string]struct {
+		args []string
+		want string
+	}{
+		"create without -o":      {[]string{"bundle", "create"}, `"output" not set`},
+		"images of a non-bundle": {[]string{"bundle", "images", "--bundle", notBundle}, "is damaged or was modified"},
+		"images, two sources":    {[]string{"bundle", "images", "--bundle", notBundle, "--profile", "default"}, "drop --profile"},
+		"bundle and locked":      {[]string{"template", "--bundle", notBundle, "--locked", "x.lock"}, "already carries its lock"},
+		"missing lock":           {[]string{"template", "--locked", filepath.Join(dir, "none.lock")}, "does not exist; write one with `slipway up --lock"},
+		"damaged bundle":         {[]string{"up", "--bundle", notBundle}, "not a gzip file"},
+		"missing bundle":         {[]string{"template", "--bundle", filepath.Join(dir, "none.tgz")}, "none.tgz"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			code, _, stderr := run(tc.args...)
+			if code != 2 || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, tc.want)
+			}
+		})
+	}
+}
+
+// The shared plan flags carry the new chart-source flags; --lock is up's.
+func TestPlanFlags(t *testing.T) {
+	names := map[string]bool{}
+	for _, f := range planFlags() {
+		names[f.Names()[0]] = true
+	}
+	for _, n := range []string{"offline", "cache-dir", "locked", "bundle", "registry-config", "repository-config"} {
+		if !names[n] {
+			t.Errorf("diff/template lack --%s", n)
+		}
+	}
+	if names["lock"] {
+		t.Error("--lock should be up's alone")
+	}
+}
