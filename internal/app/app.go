@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v3"
@@ -52,6 +53,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.Reader, root.Writer, root.ErrWriter = stdin, stdout, stderr
 	// Never let urfave/cli exit the process: the code is ours to return.
 	root.ExitErrHandler = func(context.Context, *cli.Command, error) {}
+	setUsageErrors(root)
 	err := root.Run(ctx, args)
 	if err == nil {
 		return 0
@@ -84,6 +86,20 @@ Examples:
   slipway up --dry-run                    # show the plan, touch nothing
   slipway credentials                     # print the logins again
   slipway profiles list`,
+		// Without a command, help; with an unknown one, a one-line error
+		// (urfave/cli would print "No help topic for ...").
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			if cmd.Args().Len() == 0 {
+				return cli.ShowRootCommandHelp(cmd)
+			}
+			var names []string
+			for _, c := range cmd.Commands {
+				if !c.Hidden && c.Name != "help" {
+					names = append(names, c.Name)
+				}
+			}
+			return usageError("unknown command %q; commands: %s (`slipway --help` describes them)", cmd.Args().First(), strings.Join(names, ", "))
+		},
 		EnableShellCompletion: true,
 		Suggest:               true,
 		Commands: []*cli.Command{
@@ -97,5 +113,19 @@ Examples:
 			profilesCommand(),
 			clusterCommand(),
 		},
+	}
+}
+
+// setUsageErrors makes flag errors (unknown flag, bad duration) one line
+// that names the command and where to look, instead of urfave/cli's
+// "Incorrect Usage" followed by the whole help text.
+func setUsageErrors(cmd *cli.Command) {
+	cmd.OnUsageError = func(_ context.Context, c *cli.Command, err error, _ bool) error {
+		msg := strings.Replace(err.Error(), "flag provided but not defined: -", "unknown flag --", 1)
+		msg = strings.Replace(msg, " for flag -", " for flag --", 1)
+		return usageError("%s: %s; `%s --help` lists the flags", strings.TrimPrefix(c.FullName(), "slipway "), msg, c.FullName())
+	}
+	for _, sub := range cmd.Commands {
+		setUsageErrors(sub)
 	}
 }

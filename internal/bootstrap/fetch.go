@@ -59,10 +59,10 @@ func (r *run) readLock(context.Context) error {
 	return nil
 }
 
-// resolveCharts turns every component's constraint into one exact chart
-// version: from the lock when there is one (a bundle's charts are used as
-// they are), else the highest matching version its source offers.
-func (r *run) resolveCharts(ctx context.Context) error {
+// chartSources checks the chart flags (--chart-mirror, --charts-dir)
+// before the cluster is contacted, so a typo there is not hidden behind
+// an unreachable cluster.
+func (r *run) chartSources(context.Context) error {
 	loc, err := charts.New(charts.Options{
 		Mirror: r.opts.ChartMirror, ChartsDir: r.opts.ChartsDir,
 		CacheDir: r.opts.CacheDir, Offline: r.opts.Offline,
@@ -72,6 +72,13 @@ func (r *run) resolveCharts(ctx context.Context) error {
 		return asInput(err)
 	}
 	r.charts = loc
+	return nil
+}
+
+// resolveCharts turns every component's constraint into one exact chart
+// version: from the lock when there is one (a bundle's charts are used as
+// they are), else the highest matching version its source offers.
+func (r *run) resolveCharts(ctx context.Context) error {
 	if r.lock != nil {
 		var comps []lock.Component
 		for _, c := range r.profile.Components {

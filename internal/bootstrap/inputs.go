@@ -8,6 +8,8 @@ import (
 
 	"helm.sh/helm/v4/pkg/strvals"
 	"sigs.k8s.io/yaml"
+
+	"github.com/slipwayhq/slipway/internal/profile"
 )
 
 // overrides are the parsed -f and --set flags, per component, in order.
@@ -52,6 +54,17 @@ func parseOverrides(o Options) (*overrides, error) {
 			errs = append(errs, fmt.Errorf("-f %s: %w", f, err))
 			continue
 		}
+		// Check the syntax first for a message with line and column, then
+		// decode as Helm does (sigs.k8s.io/yaml), so values mean the same.
+		kind, serr := profile.CheckYAML(data)
+		switch {
+		case serr != nil:
+			errs = append(errs, fmt.Errorf("values file %s (for %s): not valid YAML: %s:%d:%d: %s", path, comp, path, serr.Line, serr.Column, serr.Message))
+			continue
+		case kind == "list" || kind == "scalar":
+			errs = append(errs, fmt.Errorf("values file %s (for %s): the top level is a %s, want a map of chart values like `controller: {numExecutors: 2}`", path, comp, kind))
+			continue
+		}
 		m := map[string]any{}
 		if err := yaml.Unmarshal(data, &m); err != nil {
 			errs = append(errs, fmt.Errorf("values file %s (for %s) is not a YAML map: %v", path, comp, err))
@@ -65,6 +78,12 @@ func parseOverrides(o Options) (*overrides, error) {
 		case !ok || comp == "" || src == "":
 			errs = append(errs, fmt.Errorf("--password %q: want COMPONENT=@FILE or COMPONENT=secret:NAMESPACE/NAME", redactValue(p)))
 		case strings.HasPrefix(src, "@"):
+			// Read now, so a missing file is reported before the cluster
+			// is contacted; loadCredentials reads it again.
+			if _, err := readPasswordFile(comp, src[1:]); err != nil {
+				errs = append(errs, err)
+				continue
+			}
 			ov.passwords[comp] = passwordSource{file: src[1:]}
 		case strings.HasPrefix(src, "secret:"):
 			ref, key, _ := strings.Cut(strings.TrimPrefix(src, "secret:"), ":")

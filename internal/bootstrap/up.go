@@ -112,6 +112,7 @@ func prepare(ctx context.Context, opts Options, printer *ui.Printer) (*run, erro
 		{"read lock", r.readLock},
 		{"load profile", r.loadProfile},
 		{"parse overrides", r.parseOverrides},
+		{"chart sources", r.chartSources},
 		{"connect", r.connect},
 		{"choose address", r.chooseIP},
 		{"resolve charts", r.resolveCharts},

@@ -109,6 +109,9 @@ type Locator struct {
 	// its own lock because index() calls client() while holding mu.
 	clientsMu sync.Mutex
 	clients   map[string]*http.Client
+	// indexErrs remembers a repository that failed after every retry, so
+	// the components that share it do not each retry it again.
+	indexErrs map[string]error
 }
 
 // New returns a Locator.
@@ -151,7 +154,7 @@ func New(o Options) (*Locator, error) {
 			return nil, err
 		}
 	}
-	l := &Locator{o: o, indexes: map[string]*repo.IndexFile{}, clients: map[string]*http.Client{}}
+	l := &Locator{o: o, indexes: map[string]*repo.IndexFile{}, clients: map[string]*http.Client{}, indexErrs: map[string]error{}}
 	if err := l.loadRepositories(explicitRepos); err != nil {
 		return nil, err
 	}
@@ -400,13 +403,20 @@ func (l *Locator) index(ctx context.Context, repoURL string) (*repo.IndexFile, e
 	if idx, ok := l.indexes[repoURL]; ok {
 		return idx, nil
 	}
+	if err, ok := l.indexErrs[repoURL]; ok {
+		return nil, err
+	}
 	u, err := absURL(repoURL, "index.yaml")
 	if err != nil {
 		return nil, fmt.Errorf("repository URL %q: %w", repoURL, err)
 	}
 	data, err := l.get(ctx, u, l.repoEntry(repoURL))
 	if err != nil {
-		return nil, fmt.Errorf("repository %s: %w", repoURL, err)
+		err = fmt.Errorf("repository %s: %w; check that it is reachable, or use --chart-mirror URL or --charts-dir DIR", repoURL, err)
+		if ctx.Err() == nil {
+			l.indexErrs[repoURL] = err
+		}
+		return nil, err
 	}
 	var idx repo.IndexFile
 	if err := yaml.Unmarshal(data, &idx); err != nil || idx.APIVersion == "" {

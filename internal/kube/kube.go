@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -129,6 +130,12 @@ func Connect(ctx context.Context, o Options, timeout time.Duration) (*Cluster, e
 		return nil, err
 	}
 	if _, err := probe.Discovery().ServerVersion(); err != nil {
+		if apierrors.IsUnauthorized(err) {
+			// The server answered: it is the credentials that are wrong,
+			// and "is the cluster running?" would send the user astray.
+			return nil, fmt.Errorf("context %q: the server %s rejected the credentials (401 Unauthorized): the token or client certificate in the kubeconfig (%s) is expired or wrong; fetch fresh credentials for the cluster (e.g. `kind export kubeconfig`, or your provider's get-credentials command)",
+				c.Context, c.Server, describeKubeconfig(o.Kubeconfig))
+		}
 		return nil, fmt.Errorf("%w: context %q, server %s: %v\nis the cluster running? create one with `make cluster` (kind, from kind-config.yaml) or `slipway up --create-cluster`, or pick another with --context",
 			ErrUnreachable, c.Context, c.Server, err)
 	}

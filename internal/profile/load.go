@@ -1,11 +1,12 @@
 package profile
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
+	"go.yaml.in/yaml/v4"
 )
 
 // Decode parses one profile document strictly. file names it in messages.
@@ -14,7 +15,8 @@ import (
 func Decode(file string, data []byte) (*Profile, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, &ValidationError{Problems: []Problem{{File: file, Message: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}}}
+		se := Syntax(err)
+		return nil, &ValidationError{Problems: []Problem{{File: file, Line: se.Line, Column: se.Column, Message: "not valid YAML: " + se.Message}}}
 	}
 	if root.Kind != yaml.DocumentNode || len(root.Content) == 0 {
 		return nil, &ValidationError{Problems: []Problem{{File: file, Message: "empty document: a profile starts with apiVersion: " + APIVersion + " and kind: " + Kind}}}
@@ -144,4 +146,54 @@ func distance(a, b string) int {
 		prev = cur
 	}
 	return prev[len(b)]
+}
+
+// SyntaxError is a YAML syntax error with its position (1-based; 0 when
+// the parser did not say).
+type SyntaxError struct {
+	Line, Column int
+	Message      string // without position, e.g. "did not find expected key"
+}
+
+func (e *SyntaxError) Error() string {
+	if e.Line == 0 {
+		return e.Message
+	}
+	return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.Message)
+}
+
+// Syntax turns an error of the YAML parser into a *SyntaxError, keeping the
+// line and column of the problem (the parser's own message names only a
+// line, and for a bad indentation the line where the enclosing block
+// started). Values files are parsed with it too.
+func Syntax(err error) *SyntaxError {
+	var le *yaml.LoadError
+	if errors.As(err, &le) {
+		msg := le.Message
+		if le.ContextMsg != "" && le.ContextMark.Line > 0 && le.ContextMark != le.Mark {
+			msg = fmt.Sprintf("%s (%s at line %d, column %d)", msg, le.ContextMsg, le.ContextMark.Line, le.ContextMark.Column)
+		}
+		return &SyntaxError{Line: le.Mark.Line, Column: le.Mark.Column, Message: msg}
+	}
+	return &SyntaxError{Message: strings.TrimPrefix(err.Error(), "yaml: ")}
+}
+
+// CheckYAML parses data as YAML and returns its first syntax error, or
+// nil; kind is what the top-level node is ("map", "list", "scalar",
+// "empty").
+func CheckYAML(data []byte) (kind string, err *SyntaxError) {
+	var root yaml.Node
+	if e := yaml.Unmarshal(data, &root); e != nil {
+		return "", Syntax(e)
+	}
+	if root.Kind != yaml.DocumentNode || len(root.Content) == 0 {
+		return "empty", nil
+	}
+	switch root.Content[0].Kind {
+	case yaml.MappingNode:
+		return "map", nil
+	case yaml.SequenceNode:
+		return "list", nil
+	}
+	return "scalar", nil
 }

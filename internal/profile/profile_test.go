@@ -24,7 +24,7 @@ func TestDecodeInvalid(t *testing.T) {
   testdata/invalid-sources.yaml: components[2].name: duplicate component "two" (also components[1])
   testdata/invalid-sources.yaml: components[2].chart.oci: "ghcr.io/x/y" is not an OCI chart reference like oci://ghcr.io/org/charts/name (the version goes in chart.version)`,
 		"invalid-apiversion.yaml": `invalid profile: testdata/invalid-apiversion.yaml:1: apiVersion: unsupported apiVersion "slipway.dev/v2" and kind "Profile": this slipway reads apiVersion: slipway.dev/v1alpha1, kind: Profile`,
-		"invalid-yaml.yaml":       `invalid profile: testdata/invalid-yaml.yaml: not valid YAML: line 4: did not find expected '-' indicator`,
+		"invalid-yaml.yaml":       `invalid profile: testdata/invalid-yaml.yaml:6:4: not valid YAML: did not find expected '-' indicator (while parsing a block collection at line 5, column 3)`,
 	}
 	for file, want := range cases {
 		t.Run(file, func(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 type Problem struct {
 	File    string
 	Line    int    // 0 when unknown
+	Column  int    // 0 when unknown; set for YAML syntax errors
 	Field   string // e.g. components[1].chart.version
 	Message string
 }
@@ -23,6 +24,9 @@ func (p Problem) String() string {
 	loc := p.File
 	if p.Line > 0 {
 		loc = fmt.Sprintf("%s:%d", loc, p.Line)
+		if p.Column > 0 {
+			loc = fmt.Sprintf("%s:%d", loc, p.Column)
+		}
 	}
 	if p.Field != "" {
 		return fmt.Sprintf("%s: %s: %s", loc, p.Field, p.Message)
