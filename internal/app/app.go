@@ -123,6 +123,9 @@ func setUsageErrors(cmd *cli.Command) {
 	cmd.OnUsageError = func(_ context.Context, c *cli.Command, err error, _ bool) error {
 		msg := strings.Replace(err.Error(), "flag provided but not defined: -", "unknown flag --", 1)
 		msg = strings.Replace(msg, " for flag -", " for flag --", 1)
+		if c.Root() == c {
+			return usageError("%s; `slipway --help` lists the flags", msg)
+		}
 		return usageError("%s: %s; `%s --help` lists the flags", strings.TrimPrefix(c.FullName(), "slipway "), msg, c.FullName())
 	}
 	for _, sub := range cmd.Commands {

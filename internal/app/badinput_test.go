@@ -1,0 +1,370 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The bad-input catalogue: every way a user can get the input wrong that
+// needs no cluster, with the exact message (or its exact beginning, for
+// messages that go on with a server's own words) and exit code. Cases that
+// need a cluster (bad token, missing RBAC) are in e2e/badinput_test.go.
+
+// catalogue is the per-test scratch world the rows refer to: files in dir,
+// a kubeconfig whose server is a closed loopback port, and a loopback
+// chart repository.
+type catalogue struct {
+	dir, kubeconfig, repo, notRepo, port string
+}
+
+func newCatalogue(t *testing.T) *catalogue {
+	t.Helper()
+	c := &catalogue{dir: t.TempDir()}
+	t.Setenv("SLIPWAY_CACHE_DIR", filepath.Join(c.dir, "cache"))
+	t.Setenv("KUBECONFIG", "")
+
+	// A port that was free a moment ago and has nothing listening now.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, c.port, _ = net.SplitHostPort(l.Addr().String())
+	l.Close()
+	c.kubeconfig = c.write(t, "kubeconfig", `apiVersion: v1
+kind: Config
+clusters:
+- name: closed
+  cluster: {server: "https://127.0.0.1:`+c.port+`"}
+users:
+- name: someone
+  user: {token: not-a-real-token}
+contexts:
+- name: closed
+  context: {cluster: closed, user: someone}
+current-context: closed
+`)
+
+	// A classic Helm repository with one chart, web, at 1.0.0 and 1.1.0;
+	// and a web page where a repository was expected.
+	mux := http.NewServeMux()
+	mux.HandleFunc("/charts/index.yaml", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `apiVersion: v1
+entries:
+  web:
+  - {apiVersion: v2, name: web, version: 1.1.0, urls: [web-1.1.0.tgz]}
+  - {apiVersion: v2, name: web, version: 1.0.0, urls: [web-1.0.0.tgz]}
+generated: "2026-01-01T00:00:00Z"
+`)
+	})
+	mux.HandleFunc("/site/index.yaml", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "<html><body>Welcome to our site</body></html>\n")
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	c.repo, c.notRepo = srv.URL+"/charts", srv.URL+"/site"
+	return c
+}
+
+func (c *catalogue) write(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(c.dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// profile writes a one-component profile whose chart is chart (a YAML
+// flow map) and returns its path.
+func (c *catalogue) profile(t *testing.T, name, chart string) string {
+	return c.write(t, name, `apiVersion: slipway.dev/v1alpha1
+kind: Profile
+name: web
+version: 1.0.0
+description: one chart
+components:
+- name: web
+  chart: `+chart+`
+  namespace: web
+`)
+}
+
+// expand replaces {dir}, {repo}, {notrepo}, {port} and {kubeconfig}.
+func (c *catalogue) expand(s string) string {
+	return strings.NewReplacer("{dir}", c.dir, "{repo}", c.repo, "{notrepo}", c.notRepo, "{port}", c.port, "{kubeconfig}", c.kubeconfig).Replace(s)
+}
+
+type badInput struct {
+	name string
+	args []string
+	// files are written into the scratch dir before the run.
+	files map[string]string
+	code  int
+	// want is the whole error, as printed after "slipway: " on stderr
+	// (up to the end); with prefix, only its beginning.
+	want   string
+	prefix bool
+}
+
+func TestBadInputCatalogue(t *testing.T) {
+	cases := []badInput{
+		// Profiles.
+		{name: "malformed YAML names line and column",
+			args:  []string{"up", "--profile", "{dir}/broken.yaml"},
+			files: map[string]string{"broken.yaml": "apiVersion: slipway.dev/v1alpha1\nkind: Profile\nname: x\ncomponents:\n  - name: a\n   chart: {}\n"},
+			code:  2,
+			want:  `invalid profile: {dir}/broken.yaml:6:4: not valid YAML: did not find expected '-' indicator (while parsing a block collection at line 5, column 3)`},
+		{name: "tab indentation",
+			args:  []string{"up", "--profile", "{dir}/tabs.yaml"},
+			files: map[string]string{"tabs.yaml": "apiVersion: slipway.dev/v1alpha1\nkind: Profile\ncomponents:\n\t- name: a\n"},
+			code:  2,
+			want:  `invalid profile: {dir}/tabs.yaml:4:1: not valid YAML: found character that cannot start any token`},
+		{name: "unknown field",
+			args: []string{"up", "--profile", "{dir}/typo.yaml"},
+			files: map[string]string{"typo.yaml": `apiVersion: slipway.dev/v1alpha1
+kind: Profile
+name: typo
+version: 1.0.0
+description: misspelt field
+components:
+- name: web
+  chart: {repo: https://example.com/charts, name: web, version: "~1.0"}
+  namespce: web
+`},
+			code: 2,
+			want: `invalid profile: {dir}/typo.yaml:9: components[0].namespce: unknown field "namespce", did you mean "namespace"? (known: name, group, option, ingressClass, chart, namespace, release, needs, values, host, credentials, warning, enabledBy)`},
+		{name: "profile file missing",
+			args: []string{"up", "--profile", "{dir}/nofile.yaml"},
+			code: 2,
+			want: `profile file: open {dir}/nofile.yaml: no such file or directory`},
+		{name: "unknown profile",
+			args: []string{"up", "--profile", "nosuch"},
+			code: 2,
+			want: `no profile "nosuch"; available: classic@1.0.0, default@1.0.0, minimal@1.0.0 (or a path to a profile file)`},
+		{name: "unknown profile version",
+			args: []string{"up", "--profile", "default@9.9.9"},
+			code: 2,
+			want: `no profile "default@9.9.9"; available: classic@1.0.0, default@1.0.0, minimal@1.0.0 (or a path to a profile file)`},
+		{name: "profile version not a constraint",
+			args: []string{"up", "--profile", "default@>>1"},
+			code: 2,
+			want: `profile "default@>>1": ">>1" is neither a version nor a constraint: improper constraint: ">>1"`},
+		{name: "invalid semver constraint in a profile",
+			args: []string{"up", "--profile", "{dir}/constraint.yaml"},
+			code: 2,
+			want: `invalid profile: {dir}/constraint.yaml: components[0].chart.version: invalid semver constraint "~5.x.y": improper constraint: "~5.x.y"`},
+		{name: "needs cycle",
+			args: []string{"up", "--profile", "{dir}/cycle.yaml"},
+			files: map[string]string{"cycle.yaml": `apiVersion: slipway.dev/v1alpha1
+kind: Profile
+name: cycle
+version: 1.0.0
+description: a needs b needs a
+components:
+- name: a
+  chart: {repo: https://example.com/charts, name: a, version: "~1.0"}
+  namespace: a
+  needs: [b]
+- name: b
+  chart: {repo: https://example.com/charts, name: b, version: "~1.0"}
+  namespace: b
+  needs: [a]
+`},
+			code: 2,
+			want: `invalid profile: {dir}/cycle.yaml: components: needs form a cycle: a → b → a`},
+		{name: "OCI reference malformed in a profile",
+			args: []string{"up", "--profile", "{dir}/oci.yaml"},
+			code: 2,
+			want: `invalid profile: {dir}/oci.yaml: components[0].chart.oci: "ghcr.io/org/charts/web" is not an OCI chart reference like oci://ghcr.io/org/charts/name (the version goes in chart.version)`},
+		{name: "OCI reference with a digest in a profile",
+			args: []string{"up", "--profile", "{dir}/ocidigest.yaml"},
+			code: 2,
+			want: `invalid profile: {dir}/ocidigest.yaml: components[0].chart.oci: "oci://ghcr.io/org/charts/web@sha256:abc" is not an OCI chart reference like oci://ghcr.io/org/charts/name (the version goes in chart.version)`},
+
+		// Flags that shape the plan.
+		{name: "unknown component in --set",
+			args: []string{"up", "--set", "nosuch.replicas=2"},
+			code: 2,
+			want: `no component "nosuch" in profile default@1.0.0; components: traefik, jenkins, argocd`},
+		{name: "unknown component in --without",
+			args: []string{"up", "--without", "nosuch"},
+			code: 2,
+			want: `--without nosuch: no such component in profile default@1.0.0 (components: argocd, argocd-repo, flux-instance, flux-operator, flux-repo, ingress-nginx, jenkins, traefik)`},
+		{name: "malformed --set without a value",
+			args: []string{"up", "--set", "jenkins.controller.numExecutors"},
+			code: 2,
+			want: `--set "jenkins.controller.numExecutors": want COMPONENT.KEY=VALUE, e.g. --set jenkins.controller.numExecutors=2`},
+		{name: "malformed --set without a key",
+			args: []string{"up", "--set", "jenkins=2"},
+			code: 2,
+			want: `--set "jenkins=2": want COMPONENT.KEY=VALUE, e.g. --set jenkins.controller.numExecutors=2`},
+		{name: "unknown --ingress option",
+			args: []string{"up", "--ingress", "bogus"},
+			code: 2,
+			want: `--ingress bogus: profile default@1.0.0 offers nginx, traefik, or none`},
+		{name: "values file missing",
+			args: []string{"up", "-f", "jenkins={dir}/missing.yaml"},
+			code: 2,
+			want: `-f jenkins={dir}/missing.yaml: open {dir}/missing.yaml: no such file or directory`},
+		{name: "values file not YAML",
+			args:  []string{"up", "-f", "jenkins={dir}/bad.yaml"},
+			files: map[string]string{"bad.yaml": "controller:\n  numExecutors: [2\n"},
+			code:  2,
+			want:  `values file {dir}/bad.yaml (for jenkins): not valid YAML: {dir}/bad.yaml:3:1: did not find expected ',' or ']' (while parsing a flow sequence at line 2, column 17)`},
+		{name: "values file a list",
+			args:  []string{"up", "-f", "jenkins={dir}/list.yaml"},
+			files: map[string]string{"list.yaml": "- numExecutors: 2\n"},
+			code:  2,
+			want:  "values file {dir}/list.yaml (for jenkins): the top level is a list, want a map of chart values like `controller: {numExecutors: 2}`"},
+		{name: "-f without a component",
+			args: []string{"up", "-f", "{dir}/values.yaml"},
+			code: 2,
+			want: `-f "{dir}/values.yaml": want COMPONENT=FILE, e.g. -f jenkins=jenkins-values.yaml`},
+		{name: "--password with a plain value",
+			args: []string{"up", "--password", "jenkins=hunter2hunter2"},
+			code: 2,
+			want: `--password jenkins=…: a password on the command line lands in shell history and process lists; put it in a file and pass jenkins=@FILE, or in a Secret and pass jenkins=secret:NAMESPACE/NAME`},
+		{name: "--password file missing",
+			args: []string{"up", "--password", "jenkins=@{dir}/nofile"},
+			code: 2,
+			want: `--password jenkins=@{dir}/nofile: open {dir}/nofile: no such file or directory`},
+		{name: "--chart-mirror not a repository URL",
+			args: []string{"up", "--chart-mirror", "ftp://mirror.example/charts"},
+			code: 2,
+			want: `--chart-mirror "ftp://mirror.example/charts": use a Helm repository URL (http[s]://…) or an OCI base (oci://host/path)`},
+		{name: "--chart-mirror OCI reference malformed",
+			args: []string{"up", "--chart-mirror", "oci://x"},
+			code: 2,
+			want: `--chart-mirror "oci://x": an OCI mirror looks like oci://host[:port]/path`},
+
+		// Command-line syntax.
+		{name: "bad -o format",
+			args: []string{"up", "-o", "xml"},
+			code: 2,
+			want: `unknown output format "xml": use one of table, json, yaml`},
+		{name: "bad --timeout",
+			args: []string{"up", "--timeout", "5"},
+			code: 2,
+			want: "up: invalid value \"5\" for flag --timeout: time: missing unit in duration \"5\"; `slipway up --help` lists the flags"},
+		{name: "unknown flag",
+			args: []string{"up", "--nosuchflag"},
+			code: 2,
+			want: "up: unknown flag --nosuchflag; `slipway up --help` lists the flags"},
+		{name: "extra argument",
+			args: []string{"up", "minimal"},
+			code: 2,
+			want: `up takes no arguments, got "minimal"; did you mean --profile minimal?`},
+		{name: "unknown command",
+			args: []string{"upp"},
+			code: 2,
+			want: "unknown command \"upp\"; commands: up, status, diff, template, down, credentials, profiles (`slipway --help` describes them)"},
+		{name: "unknown global flag",
+			args: []string{"--verbose", "up"},
+			code: 2,
+			want: "unknown flag --verbose; `slipway --help` lists the flags"},
+		{name: "down without --yes off a terminal",
+			args: []string{"down"},
+			code: 2,
+			want: `down removes releases, namespaces and Secrets: pass --yes to confirm when not on a terminal`},
+		{name: "credentials --field unknown",
+			args: []string{"credentials", "jenkins", "--field", "token"},
+			code: 2,
+			want: `--field "token": use url, username or password`},
+		{name: "rotate --password with a plain value",
+			args: []string{"credentials", "rotate", "jenkins", "--password", "hunter2hunter2"},
+			code: 2,
+			want: `--password …: a password on the command line lands in shell history; put it in a file and pass --password @FILE`},
+
+		// The cluster.
+		{name: "unreachable cluster",
+			args:   []string{"up"},
+			code:   1,
+			want:   `cluster unreachable: context "closed", server https://127.0.0.1:{port}: Get "https://127.0.0.1:{port}/version?timeout=10s": dial tcp 127.0.0.1:{port}: connect: connection refused`,
+			prefix: true},
+		{name: "unknown --context",
+			args: []string{"up", "--context", "kind-nope"},
+			code: 1,
+			want: "cluster unreachable: context \"kind-nope\" is not in the kubeconfig ({kubeconfig}); `kubectl config get-contexts` lists the ones there are"},
+		{name: "kubeconfig file missing",
+			args: []string{"status", "--kubeconfig", "{dir}/nokubeconfig"},
+			code: 1,
+			want: `kubeconfig {dir}/nokubeconfig: stat {dir}/nokubeconfig: no such file or directory`},
+
+		// Chart sources (a dry run: no cluster needed to resolve charts).
+		{name: "chart not found in the repository",
+			args: []string{"up", "--dry-run", "--profile", "{dir}/notfound.yaml"},
+			code: 1,
+			want: `component web: chart "nosuch" not found in repository {repo} (it has: web)`},
+		{name: "no chart version matching the constraint",
+			args: []string{"up", "--dry-run", "--profile", "{dir}/nomatch.yaml"},
+			code: 1,
+			want: `component web: chart web in {repo} has no version matching "~2.0" (newest: 1.1.0, 1.0.0); widen the constraint or pick another profile version`},
+		{name: "repository URL not a repository",
+			args: []string{"up", "--dry-run", "--profile", "{dir}/notrepo.yaml"},
+			code: 1,
+			want: `component web: {notrepo} is not a Helm repository: its index.yaml is not a chart index; check the URL (helm repo URLs serve /index.yaml)`},
+	}
+	if len(cases) < 25 {
+		t.Fatalf("the catalogue has %d cases; issue 8 asks for at least 25", len(cases))
+	}
+	c := newCatalogue(t)
+	c.profile(t, "constraint.yaml", `{repo: https://example.com/charts, name: web, version: "~5.x.y"}`)
+	c.profile(t, "oci.yaml", `{oci: ghcr.io/org/charts/web, version: "~1.0"}`)
+	c.profile(t, "ocidigest.yaml", `{oci: "oci://ghcr.io/org/charts/web@sha256:abc", version: "~1.0"}`)
+	c.profile(t, "notfound.yaml", `{repo: "`+c.repo+`", name: nosuch, version: "~1.0"}`)
+	c.profile(t, "nomatch.yaml", `{repo: "`+c.repo+`", name: web, version: "~2.0"}`)
+	c.profile(t, "notrepo.yaml", `{repo: "`+c.notRepo+`", name: web, version: "~1.0"}`)
+	c.write(t, "values.yaml", "replicas: 2\n")
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for name, content := range tc.files {
+				c.write(t, name, content)
+			}
+			args := []string{"slipway"}
+			for _, a := range tc.args {
+				args = append(args, c.expand(a))
+			}
+			if tc.args[0] != "upp" && !contains(args, "--kubeconfig") {
+				args = append(args, "--kubeconfig", c.kubeconfig)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			var out, errb bytes.Buffer
+			code := Run(ctx, args, strings.NewReader(""), &out, &errb)
+			_, got, found := strings.Cut(errb.String(), "slipway: ")
+			got = strings.TrimSuffix(got, "\n")
+			want := c.expand(tc.want)
+			switch {
+			case code != tc.code:
+				t.Errorf("%s\nexit %d, want %d; stderr:\n%s", strings.Join(args, " "), code, tc.code, errb.String())
+			case !found:
+				t.Errorf("no error line on stderr:\n%s", errb.String())
+			case tc.prefix && !strings.HasPrefix(got, want):
+				t.Errorf("error:\n%s\nwant it to begin with:\n%s", got, want)
+			case !tc.prefix && got != want:
+				t.Errorf("error:\n%s\nwant:\n%s", got, want)
+			}
+			if out.Len() > 0 && code != 0 && !strings.Contains(strings.Join(args, " "), "--dry-run") {
+				t.Errorf("bad input wrote to stdout:\n%s", out.String())
+			}
+		})
+	}
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
