@@ -24,7 +24,7 @@ up: build ## the platform on a kind cluster: creates it from kind-config.yaml if
 	$(BIN) up --create-cluster --cluster-name $(KIND_NAME) $(UP_FLAGS)
 
 .PHONY: test
-test: lint unit e2e ## unit tests, then the end-to-end suite on the hermetic cluster
+test: lint unit fuzz-short e2e ## unit tests, a short fuzz run, then the end-to-end suite on the hermetic cluster
 
 .PHONY: unit
 unit: ## unit tests (no cluster)
@@ -33,6 +33,25 @@ unit: ## unit tests (no cluster)
 .PHONY: bundle
 bundle: build ## bin/platform.tgz: the default profile's charts, lock and image list, for offline installs (slipway up --bundle)
 	$(BIN) bundle create -o bin/platform.tgz $(BUNDLE_FLAGS)
+
+# Go's fuzzer takes one package and one target per run.
+FUZZ_TARGETS = ./internal/profile:FuzzProfileDecode ./internal/bootstrap:FuzzSetParse
+FUZZTIME ?= 60s
+
+.PHONY: fuzz
+fuzz: ## fuzz the profile decoder and the --set/-f parser (60s each; FUZZTIME=10m for longer)
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz $${t#*:} in $${t%%:*} for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}" || exit 1; \
+	done
+
+.PHONY: fuzz-short
+fuzz-short: ## the fuzzers for 10s each (part of make test); a crasher lands in testdata/fuzz
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=10s
+
+.PHONY: test-faults
+test-faults: sim-build ## the long fault tests on the hermetic cluster (apiserver outage, SIGKILL at random points)
+	$(GO) test -tags faults -count=1 -timeout $(E2E_TIMEOUT) -run '^TestFault' -v ./e2e/
 
 .PHONY: sim-build
 sim-build: ## build and cache the hermetic cluster's binaries (etcd, control plane, kwok)

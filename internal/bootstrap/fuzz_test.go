@@ -1,0 +1,61 @@
+package bootstrap
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// FuzzSetParse feeds arbitrary --set and -f COMPONENT=FILE arguments, and
+// arbitrary values-file contents, to the flag parser: it must never panic,
+// every failure must be an input error (exit 2), and what it accepts must
+// be filed under the component named before the first '.' (or '=').
+//
+//	go test ./internal/bootstrap -run '^$' -fuzz FuzzSetParse -fuzztime 60s
+func FuzzSetParse(f *testing.F) {
+	for _, seed := range []struct {
+		set, file string
+		values    []byte
+	}{
+		{"jenkins.controller.numExecutors=2", "jenkins", []byte("controller:\n  numExecutors: 2\n")},
+		{"ci.list[0].name=a", "ci", []byte("a: [1, 2]\n")},
+		{`ingress.nodeSelector.slipway\.dev/x=yes`, "ingress", []byte("- a\n")},
+		{"a.b={x,y}", "a", []byte("a: [")},
+		{"a.b[65536]=1", "=", []byte("\t")},
+		{"a.=1", "", nil},
+		{"jenkins", "jenkins=", []byte("~")},
+	} {
+		f.Add(seed.set, seed.file, seed.values)
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, set, comp string, values []byte) {
+		path := filepath.Join(dir, "values.yaml")
+		if err := os.WriteFile(path, values, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		ov, err := parseOverrides(Options{Sets: []string{set}, ValuesFiles: []string{comp + "=" + path}})
+		if err != nil {
+			if !errors.Is(err, ErrInput) {
+				t.Fatalf("not an input error: %v", err)
+			}
+			return
+		}
+		setComp, _, _ := strings.Cut(set, ".")
+		if _, ok := ov.sets[setComp]; !ok || len(ov.sets) != 1 {
+			t.Fatalf("--set %q filed under %v, want %q", set, keys(ov.sets), setComp)
+		}
+		if _, ok := ov.files[comp]; !ok || len(ov.files) != 1 {
+			t.Fatalf("-f %s=… filed under %v, want %q", comp, keys(ov.files), comp)
+		}
+	})
+}
+
+func keys(m map[string][]map[string]any) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
