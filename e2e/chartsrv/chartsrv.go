@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,12 +65,14 @@ func Package(srcDir string, versions []string, outDir string) ([]Packaged, error
 // HTTPRepo is a classic Helm repository on loopback.
 type HTTPRepo struct {
 	srv      *http.Server
-	url      string
+	url, dir string
 	requests atomic.Int64
 	mu       sync.Mutex
 	failNext int
 	failCode int
 	down     bool
+	// served replaces what a URL path answers (fault tests).
+	served map[string][]byte
 }
 
 // NewHTTPRepo indexes the .tgz files in dir and serves dir.
@@ -86,13 +89,14 @@ func NewHTTPRepo(dir string) (*HTTPRepo, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &HTTPRepo{url: "http://" + l.Addr().String()}
+	r := &HTTPRepo{url: "http://" + l.Addr().String(), dir: dir, served: map[string][]byte{}}
 	files := http.FileServer(http.Dir(dir))
 	r.srv = &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		r.requests.Add(1)
 		r.mu.Lock()
 		down, fail := r.down, r.failNext > 0
 		code := r.failCode
+		body, tampered := r.served[req.URL.Path]
 		if fail {
 			r.failNext--
 		}
@@ -102,6 +106,9 @@ func NewHTTPRepo(dir string) (*HTTPRepo, error) {
 			http.Error(w, "repository down (test fault)", http.StatusServiceUnavailable)
 		case fail:
 			http.Error(w, "injected failure", code)
+		case tampered:
+			w.Header().Set("Content-Type", "application/gzip")
+			w.Write(body)
 		default:
 			files.ServeHTTP(w, req)
 		}
@@ -125,6 +132,41 @@ func (r *HTTPRepo) SetDown(down bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.down = down
+}
+
+// ServeArchive makes the repository answer body for the archive of chart
+// name at version instead of its file, a fault for tests. With matchIndex
+// the digest in index.yaml becomes body's too, so only the archive's
+// content is wrong (a corrupted upload); without it the published digest
+// no longer matches what is served (a tampered or stale mirror).
+func (r *HTTPRepo) ServeArchive(name, version string, body []byte, matchIndex bool) error {
+	path := filepath.Join(r.dir, "index.yaml")
+	idx, err := repo.LoadIndexFile(path)
+	if err != nil {
+		return err
+	}
+	cv, err := idx.Get(name, version)
+	if err != nil {
+		return fmt.Errorf("chart %s@%s is not in the repository: %w", name, version, err)
+	}
+	if len(cv.URLs) == 0 {
+		return fmt.Errorf("chart %s@%s has no URL in index.yaml", name, version)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.served["/"+strings.TrimPrefix(cv.URLs[0], "/")] = body
+	if !matchIndex {
+		return nil
+	}
+	sum := sha256.Sum256(body)
+	cv.Digest = hex.EncodeToString(sum[:])
+	return idx.WriteFile(path, 0o644)
+}
+
+// Archive returns the bytes of a packaged chart, e.g. to serve one
+// version's archive in place of another's.
+func (r *HTTPRepo) Archive(name, version string) ([]byte, error) {
+	return os.ReadFile(filepath.Join(r.dir, fmt.Sprintf("%s-%s.tgz", name, version)))
 }
 
 // Requests counts the requests served so far.
