@@ -70,6 +70,18 @@ type Manager struct {
 	namespace string
 }
 
+// FieldManager owns, for server-side apply, every field slipway sets.
+const FieldManager = "slipway"
+
+func init() {
+	// Helm names the field manager after the running binary's file name
+	// unless told otherwise, so `slipway`, a renamed download and a test
+	// binary would be different managers and each upgrade after another
+	// one's would fail with "Apply failed with 1 conflict". Found by
+	// TestFaultSIGKILLRandom, which mixes the built CLI and in-process runs.
+	kube.ManagedFieldsManager = FieldManager
+}
+
 // New returns a Manager that stores releases as Secrets (Helm's default).
 // log receives Helm's own log lines; nil discards them.
 func New(getter genericclioptions.RESTClientGetter, namespace string, log io.Writer) (*Manager, error) {
