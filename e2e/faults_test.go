@@ -42,10 +42,11 @@ func newRepo(t *testing.T) *chartsrv.HTTPRepo {
 }
 
 // freshCache gives slipway an empty chart cache for this test, so every
-// chart is downloaded (and checked) again.
+// chart is downloaded (and checked) again. The directory does not exist
+// yet: slipway creates it, with its own permissions.
 func freshCache(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "cache")
 	t.Setenv("SLIPWAY_CACHE_DIR", dir)
 	return dir
 }
