@@ -1,0 +1,93 @@
+package charts
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// repoServer answers index.yaml, failing the first fails requests with 500
+// (all of them if fails < 0), and counts the requests.
+func repoServer(t *testing.T, fails int) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		i := n.Add(1)
+		if fails < 0 || i <= int64(fails) {
+			http.Error(w, "injected", http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprint(w, "apiVersion: v1\nentries:\n  web:\n  - {name: web, version: 1.0.0, urls: [web-1.0.0.tgz], digest: abc}\n")
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+// TestRetriesWithBackoff: 5xx answers are retried with a doubling
+// backoff; a repository that recovers within the retries resolves.
+func TestRetriesWithBackoff(t *testing.T) {
+	srv, n := repoServer(t, 2)
+	l, err := New(Options{CacheDir: t.TempDir(), Retries: 3, Backoff: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	r, err := l.Resolve(context.Background(), Source{Repo: srv.URL, Name: "web"}, "~1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Version != "1.0.0" || r.Ref != srv.URL+"/web-1.0.0.tgz" || r.Digest != "sha256:abc" {
+		t.Errorf("resolved %+v", r)
+	}
+	if n.Load() != 3 {
+		t.Errorf("%d requests, want 2 failed and 1 good", n.Load())
+	}
+	// 20ms then 40ms of backoff, at least.
+	if took := time.Since(start); took < 60*time.Millisecond {
+		t.Errorf("two retries took %s: no backoff", took)
+	}
+}
+
+// TestRepositoryDownOnce: a repository that never recovers fails with a
+// message naming it and the tries, and is not tried again by the next
+// chart that uses it.
+func TestRepositoryDownOnce(t *testing.T) {
+	srv, n := repoServer(t, -1)
+	l, err := New(Options{CacheDir: t.TempDir(), Retries: 3, Backoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("repository %s: gave up after 4 tries: GET %s/index.yaml: 500 Internal Server Error; check that it is reachable, or use --chart-mirror URL or --charts-dir DIR", srv.URL, srv.URL)
+	for _, name := range []string{"web", "api"} {
+		_, err := l.Resolve(context.Background(), Source{Repo: srv.URL, Name: name}, "~1.0")
+		if err == nil || err.Error() != want {
+			t.Errorf("%s: error %v\nwant %s", name, err, want)
+		}
+	}
+	if n.Load() != 4 {
+		t.Errorf("%d requests, want 4 (one round of retries for both charts)", n.Load())
+	}
+}
+
+// TestNotFoundIsNotRetried: a 404 is an answer, not an outage.
+func TestNotFoundIsNotRetried(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	l, err := New(Options{CacheDir: t.TempDir(), Backoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = l.Resolve(context.Background(), Source{Repo: srv.URL, Name: "web"}, "~1.0")
+	if err == nil || !strings.Contains(err.Error(), "404 not found") || n.Load() != 1 {
+		t.Errorf("error %v after %d requests", err, n.Load())
+	}
+}
