@@ -2,17 +2,12 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	"github.com/slipwayhq/slipway/e2e/chartsrv"
-	"github.com/slipwayhq/slipway/internal/inventory"
 )
 
 // The fast faults, part of make test. The slow ones (an API server outage,
@@ -49,23 +44,6 @@ func freshCache(t *testing.T) string {
 	dir := filepath.Join(t.TempDir(), "cache")
 	t.Setenv("SLIPWAY_CACHE_DIR", dir)
 	return dir
-}
-
-// assertNothingInstalled checks that no namespace of the fixture profile
-// with this prefix exists and the inventory records none of it.
-func assertNothingInstalled(t *testing.T, prefix string) {
-	t.Helper()
-	ctx := context.Background()
-	for _, ns := range []string{prefix + "-ingress", prefix + "-ci", prefix + "-gitops"} {
-		_, err := env.client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
-		if !apierrors.IsNotFound(err) {
-			t.Errorf("namespace %s exists (err %v): something was installed", ns, err)
-		}
-	}
-	cm, err := env.client.CoreV1().ConfigMaps(inventory.Namespace).Get(ctx, inventory.Name, metav1.GetOptions{})
-	if err == nil && strings.Contains(cm.Data["components.json"], `"`+prefix+"-") {
-		t.Errorf("the inventory records %s components:\n%s", prefix, cm.Data["components.json"])
-	}
 }
 
 // TestFaultRepositoryRecovers: the chart repository answers 500 twice,

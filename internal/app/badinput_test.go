@@ -266,7 +266,7 @@ components:
 		{name: "unknown command",
 			args: []string{"upp"},
 			code: 2,
-			want: "unknown command \"upp\"; commands: up, status, diff, template, down, credentials, profiles (`slipway --help` describes them)"},
+			want: "unknown command \"upp\"; commands: up, status, diff, template, bundle, down, credentials, profiles, cluster (`slipway --help` describes them)"},
 		{name: "unknown global flag",
 			args: []string{"--verbose", "up"},
 			code: 2,
