@@ -119,7 +119,7 @@ func TestBadInputCluster(t *testing.T) {
 	t.Run("no permission to read secrets", func(t *testing.T) {
 		kc := userKubeconfig(t, "bob") // bob may do nothing at all
 		r := slipway(t, "up", "--kubeconfig", kc, "--profile", fixtureProfile(t, "nosecrets"), "--chart-mirror", sources.http.URL())
-		want := "slipway: not allowed to read secret nosecrets-ci/ci-admin-credentials: slipway needs get and create on secrets in namespace nosecrets-ci: " +
+		want := "slipway: not allowed to read secret nosecrets-ci/ci-admin-credentials (the admin credentials of component ci): slipway needs get and create on secrets in namespace nosecrets-ci: " +
 			`secrets "ci-admin-credentials" is forbidden: User "bob" cannot get resource "secrets" in API group "" in the namespace "nosecrets-ci"` + "\n"
 		if r.code != 1 || !strings.HasSuffix(r.stderr, want) {
 			t.Errorf("exit %d, want 1; stderr does not end with\n%s", r.code, want)
@@ -128,12 +128,13 @@ func TestBadInputCluster(t *testing.T) {
 	})
 
 	t.Run("no permission to create namespaces", func(t *testing.T) {
-		// bob may read and write Secrets and ConfigMaps anywhere and read
-		// namespaces, but not create them. The inventory's namespace
-		// exists already, as on any cluster slipway was used on.
+		// bob may read and write Secrets and ConfigMaps anywhere, read
+		// namespaces and list nodes (for the preflight checks), but not
+		// create namespaces. The inventory's namespace exists already, as
+		// on any cluster slipway was used on.
 		grantCluster(t, "bob",
 			rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"secrets", "configmaps"}, Verbs: []string{"get", "list", "create", "update"}},
-			rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "list"}})
+			rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"namespaces", "nodes"}, Verbs: []string{"get", "list"}})
 		ensureNamespaceExists(t, "slipway-system")
 		kc := userKubeconfig(t, "bob")
 		r := slipway(t, "up", "--kubeconfig", kc, "--profile", fixtureProfile(t, "nonsperm"), "--chart-mirror", sources.http.URL())

@@ -119,7 +119,7 @@ func (s *Store) Ensure(ctx context.Context, spec Spec, provided string, dryRun b
 		return cred, nil
 	case apierrors.IsNotFound(err):
 	case apierrors.IsForbidden(err):
-		return Credential{}, fmt.Errorf("not allowed to read secret %s/%s: slipway needs get and create on secrets in namespace %s: %w", spec.Namespace, spec.SecretName, spec.Namespace, err)
+		return Credential{}, fmt.Errorf("not allowed to read secret %s/%s (the admin credentials of component %s): slipway needs get and create on secrets in namespace %s: %w", spec.Namespace, spec.SecretName, spec.Component, spec.Namespace, err)
 	default:
 		return Credential{}, fmt.Errorf("read secret %s/%s: %w", spec.Namespace, spec.SecretName, err)
 	}
