@@ -93,22 +93,11 @@ func (r *run) resolveCharts(ctx context.Context) error {
 		}
 	}
 	resolved := make([]charts.Resolved, len(r.profile.Components))
-	errs := make([]error, len(r.profile.Components))
-	var wg sync.WaitGroup
-	for i, c := range r.profile.Components {
-		wg.Go(func() {
-			resolved[i], errs[i] = r.resolveOne(ctx, c)
-			if errs[i] != nil {
-				errs[i] = fmt.Errorf("component %s: %w", c.Name, errs[i])
-			}
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		var mm *lock.MismatchError
-		if errors.Is(err, charts.ErrNotCached) || errors.As(err, &mm) {
-			return asInput(err)
-		}
+	err := r.eachComponent(func(i int, c profile.Component) (err error) {
+		resolved[i], err = r.resolveOne(ctx, c)
+		return err
+	})
+	if err != nil {
 		return err
 	}
 	r.resolvedCharts = map[string]plan.Chart{}
@@ -143,38 +132,45 @@ func (r *run) resolveOne(ctx context.Context, c profile.Component) (charts.Resol
 // there) and checks it against the lock, so that no component is
 // installed unless every chart is present and verified.
 func (r *run) fetchCharts(ctx context.Context) error {
-	names := make([]string, 0, len(r.profile.Components))
-	for _, c := range r.profile.Components {
-		names = append(names, c.Name)
+	got := make([]charts.Fetched, len(r.profile.Components))
+	err := r.eachComponent(func(i int, c profile.Component) (err error) {
+		ch := r.resolvedCharts[c.Name]
+		got[i], err = r.charts.Get(ctx, charts.Resolved{Name: ch.Name, Version: ch.Version, Ref: ch.Ref, Digest: ch.Digest, Repo: r.resolvedRepos[c.Name]})
+		if err == nil && r.lock != nil {
+			err = r.lock.Verify(r.lockFile, c.Name, got[i].Digest)
+		}
+		return err
+	})
+	if err != nil {
+		return err
 	}
-	got := make([]charts.Fetched, len(names))
-	errs := make([]error, len(names))
+	r.fetched = map[string]charts.Fetched{}
+	for i, c := range r.profile.Components {
+		r.fetched[c.Name] = got[i]
+	}
+	return nil
+}
+
+// eachComponent runs fn for every component at once and joins their
+// errors, each naming its component. A chart missing from the cache or
+// differing from the lock is bad input (nothing was changed).
+func (r *run) eachComponent(fn func(i int, c profile.Component) error) error {
+	errs := make([]error, len(r.profile.Components))
 	var wg sync.WaitGroup
-	for i, comp := range names {
+	for i, c := range r.profile.Components {
 		wg.Go(func() {
-			ch := r.resolvedCharts[comp]
-			got[i], errs[i] = r.charts.Get(ctx, charts.Resolved{Name: ch.Name, Version: ch.Version, Ref: ch.Ref, Digest: ch.Digest, Repo: r.resolvedRepos[comp]})
-			if errs[i] == nil && r.lock != nil {
-				errs[i] = r.lock.Verify(r.lockFile, comp, got[i].Digest)
-			}
-			if errs[i] != nil {
-				errs[i] = fmt.Errorf("component %s: %w", comp, errs[i])
+			if err := fn(i, c); err != nil {
+				errs[i] = fmt.Errorf("component %s: %w", c.Name, err)
 			}
 		})
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		var mm *lock.MismatchError
-		if errors.Is(err, charts.ErrNotCached) || errors.As(err, &mm) {
-			return asInput(err)
-		}
-		return err
+	err := errors.Join(errs...)
+	var mm *lock.MismatchError
+	if errors.Is(err, charts.ErrNotCached) || errors.As(err, &mm) {
+		return asInput(err)
 	}
-	r.fetched = map[string]charts.Fetched{}
-	for i, comp := range names {
-		r.fetched[comp] = got[i]
-	}
-	return nil
+	return err
 }
 
 // chartPath is where a component's chart was fetched to.
