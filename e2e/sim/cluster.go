@@ -107,15 +107,36 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err := os.MkdirAll(runs, 0o700); err != nil {
 		return nil, err
 	}
-	var dir string
+	// A component can die while the cluster starts (seen once: kwok exiting
+	// at start-up while another cluster was starting on the same machine).
+	// One retry on fresh ports and a fresh directory keeps that from
+	// failing a whole test run; the first failure is logged in full.
 	if opts.Detached {
 		if opts.Name == "" {
 			opts.Name = "slipway"
 		}
-		dir = filepath.Join(runs, "detached-"+opts.Name)
+		dir := filepath.Join(runs, "detached-"+opts.Name)
 		if _, err := os.Stat(dir); err == nil {
 			return nil, fmt.Errorf("a cluster named %q is already running (kubeconfig %s); stop it with `go run ./e2e/simcluster down --name %s`", opts.Name, filepath.Join(dir, "kubeconfig"), opts.Name)
 		}
+	}
+	const attempts = 2
+	for attempt := 1; ; attempt++ {
+		c, err := startIn(ctx, opts, bin, runs)
+		if err == nil || attempt == attempts || ctx.Err() != nil {
+			return c, err
+		}
+		fmt.Fprintf(opts.Log, "sim: the cluster did not start (attempt %d of %d), retrying: %v\n", attempt, attempts, err)
+	}
+}
+
+// startIn makes the cluster's directory under runs and starts it there;
+// on failure everything it started is stopped and the directory removed.
+func startIn(ctx context.Context, opts Options, bin Binaries, runs string) (*Cluster, error) {
+	var dir string
+	var err error
+	if opts.Detached {
+		dir = filepath.Join(runs, "detached-"+opts.Name)
 		if err := os.Mkdir(dir, 0o700); err != nil {
 			return nil, err
 		}
