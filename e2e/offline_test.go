@@ -88,8 +88,8 @@ func TestUpFromBundleWithRepositoryDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Mode().Perm() != 0o644 {
-		t.Errorf("bundle mode %v, want 0644", st.Mode().Perm())
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("bundle mode %v, want 0600", st.Mode().Perm())
 	}
 	r = slipway(t, "bundle", "images", "--bundle", out)
 	want := "registry.example/fixture/ciserver:2.0\nregistry.example/fixture/gitops:3.0\nregistry.example/fixture/ingress:1.0\n"
@@ -251,8 +251,8 @@ func TestLockRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no lock written: %v", err)
 	}
-	if st.Mode().Perm() != 0o644 {
-		t.Errorf("lock mode %v, want 0644", st.Mode().Perm())
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("lock mode %v, want 0600", st.Mode().Perm())
 	}
 	lf, err := lock.Read(lockFile)
 	if err != nil {

@@ -19,7 +19,7 @@ import (
 // leaves behind and prints: no password in any output but the report of
 // a successful up and `credentials`; credential Secrets labelled as
 // slipway's and only in their component's namespace; no file in the chart
-// cache readable or writable by others; and `credentials` working with
+// cache, lock, bundle or template output open to others; and `credentials` working with
 // nothing but `get` on the inventory and on the named Secrets.
 func TestSecurity(t *testing.T) {
 	cache := freshCache(t)
@@ -131,6 +131,43 @@ func TestSecurity(t *testing.T) {
 		}
 		if files < 3 {
 			t.Errorf("the cache %s holds %d files; want at least the 3 charts", cache, files)
+		}
+	})
+
+	t.Run("lock, bundle and template files not readable by others", func(t *testing.T) {
+		dir := t.TempDir()
+		src := []string{"--profile", profile, "--chart-mirror", sources.http.URL()}
+		for _, args := range [][]string{
+			append([]string{"up", "--kubeconfig", env.kubeconfig, "--dry-run", "--lock", filepath.Join(dir, "slipway.lock")}, src...),
+			append([]string{"bundle", "create", "-o", filepath.Join(dir, "platform.tgz")}, src...),
+			append([]string{"template", "--output-dir", filepath.Join(dir, "manifests")}, src...),
+		} {
+			if r := slipway(t, args...); r.code != 0 {
+				t.Fatalf("%s exited %d", args[0], r.code)
+			}
+		}
+		files := 0
+		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || path == dir {
+				return err
+			}
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			if !d.IsDir() {
+				files++
+			}
+			if perm := info.Mode().Perm(); perm&0o077 != 0 {
+				t.Errorf("%s is %s: open to group or others", path, perm)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if files < 5 {
+			t.Errorf("want the lock, the bundle and 3 manifests in %s, found %d files", dir, files)
 		}
 	})
 

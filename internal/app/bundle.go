@@ -43,7 +43,7 @@ func bundleCreateCommand() *cli.Command {
 		Description: `create resolves the profile as up would (same --profile, --ingress, --gitops,
 --without, --set/-f, mirror and cache flags), fetches every chart, renders
 the manifests with no cluster to list their images, and writes FILE
-atomically (mode 0644: charts and versions, no secret).
+atomically with mode 0600.
 
 Examples:
   slipway bundle create -o platform.tgz

@@ -316,10 +316,10 @@ func Template(ctx context.Context, opts Options, printer *ui.Printer, out io.Wri
 		res := rendered[i]
 		head := fmt.Sprintf("# slipway: component %s, chart %s@%s, release %s/%s\n", rel.Component, rel.Chart.Name, rel.Chart.Version, rel.Namespace, rel.Name)
 		if dir != "" {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
 				return err
 			}
-			if err := os.WriteFile(filepath.Join(dir, rel.Component+".yaml"), []byte(head+res.Manifest), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, rel.Component+".yaml"), []byte(head+res.Manifest), 0o600); err != nil {
 				return err
 			}
 			continue

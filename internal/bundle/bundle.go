@@ -48,8 +48,9 @@ func entryName(c lock.Chart) string {
 	return n
 }
 
-// Write creates the bundle at out atomically (mode 0644: it holds charts
-// and versions, no secret). The lock's entries must be those of charts.
+// Write creates the bundle at out atomically with mode 0600, like every
+// file slipway writes: it holds no secret, but may hold private charts.
+// The lock's entries must be those of charts.
 func Write(out string, lf *lock.File, charts []Chart, images []string) error {
 	lf.Charts = nil
 	for _, c := range charts {
@@ -103,7 +104,7 @@ func Write(out string, lf *lock.File, charts []Chart, images []string) error {
 			return fmt.Errorf("bundle %s: %w", out, err)
 		}
 	}
-	if err := tmp.Chmod(0o644); err != nil {
+	if err := tmp.Chmod(0o600); err != nil {
 		tmp.Close()
 		return err
 	}

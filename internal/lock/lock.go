@@ -161,13 +161,14 @@ func Read(path string) (*File, error) {
 }
 
 // Write stores the lock at path atomically (a temp file in the same
-// directory, renamed over it) with mode 0644.
+// directory, renamed over it) with mode 0600: slipway writes no file
+// that others can read. Git applies its own mode once it is committed.
 func (f *File) Write(path string) error {
 	data, err := f.Encode()
 	if err != nil {
 		return fmt.Errorf("lock file %s: %w", path, err)
 	}
-	return WriteFileAtomic(path, data, 0o644)
+	return WriteFileAtomic(path, data, 0o600)
 }
 
 // WriteFileAtomic writes data to path through a temp file in the same
