@@ -32,6 +32,15 @@ test: lint unit e2e ## unit tests, then the end-to-end suite on the hermetic clu
 unit: ## unit tests (no cluster)
 	$(GO) test -count=1 $(UNIT_PKGS)
 
+# The baseline of `make bench` is the Helm CLI at the version slipway's SDK
+# is, built from the Go module proxy into bin/.
+HELM_VERSION = $(shell $(GO) list -m -f '{{.Version}}' helm.sh/helm/v4)
+
+.PHONY: bench
+bench: build sim-build ## benchmarks against the Helm CLI on the hermetic cluster (realistic pod timing); BENCH_FLAGS=-write updates BENCHMARKS.md
+	GOBIN=$(CURDIR)/bin $(GO) install helm.sh/helm/v4/cmd/helm@$(HELM_VERSION)
+	$(GO) run ./e2e/bench -slipway $(BIN) -helm bin/helm -helm-version $(HELM_VERSION) $(BENCH_FLAGS)
+
 .PHONY: sim-build
 sim-build: ## build and cache the hermetic cluster's binaries (etcd, control plane, kwok)
 	$(GO) run ./e2e/simcluster build
