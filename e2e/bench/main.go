@@ -42,6 +42,7 @@ type config struct {
 	write         bool
 	out           string
 	skipScale     bool
+	skipPlatform  bool
 	keep          bool
 	paths         bool
 }
@@ -57,6 +58,7 @@ func main() {
 	flag.BoolVar(&c.write, "write", false, "write the results into BENCHMARKS.md (between its bench markers)")
 	flag.StringVar(&c.out, "out", "BENCHMARKS.md", "`file` -write updates")
 	flag.BoolVar(&c.skipScale, "skip-scale", false, "leave out the scale figures (the longest part)")
+	flag.BoolVar(&c.skipPlatform, "skip-platform", false, "leave out the platform figures (1-3, 4c, 6a): for trying the scale figures")
 	flag.BoolVar(&c.keep, "keep-work", false, "keep the work directory (profiles, values files) for inspection")
 	flag.BoolVar(&c.paths, "paths", false, "log the most frequent API request paths of every cold up (to see where requests go)")
 	flag.Parse()
@@ -115,6 +117,9 @@ func run(ctx context.Context, c config) error {
 	suites := []*platformSuite{fixture}
 	if m := os.Getenv("E2E_CHART_MIRROR"); m != "" {
 		suites = append(suites, b.mirrorSuite(m))
+	}
+	if c.skipPlatform {
+		suites = nil
 	}
 	for _, s := range suites {
 		if err := b.platform(ctx, s); err != nil {

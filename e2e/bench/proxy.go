@@ -3,15 +3,15 @@ package main
 import (
 	"cmp"
 	"context"
-	"fmt"
-	"slices"
-	"strings"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 

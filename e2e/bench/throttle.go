@@ -23,17 +23,22 @@ type throttleStats struct {
 // throttleObserver receives client-go's rate-limiter latency and request
 // results for every client in this process (see metrics.Register in main).
 type throttleObserver struct {
-	mu sync.Mutex
-	st throttleStats
+	mu    sync.Mutex
+	st    throttleStats
+	paths map[string]int // verb and URL template of the throttled waits
 }
 
 var throttle = &throttleObserver{}
 
-func (o *throttleObserver) Observe(_ context.Context, _ string, _ url.URL, latency time.Duration) {
+func (o *throttleObserver) Observe(_ context.Context, verb string, u url.URL, latency time.Duration) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if latency > throttledAfter {
 		o.st.throttled++
+		if o.paths == nil {
+			o.paths = map[string]int{}
+		}
+		o.paths[verb+" "+u.Path]++
 	}
 	o.st.maxWait = max(o.st.maxWait, latency)
 }
@@ -49,6 +54,9 @@ func (o *throttleObserver) reset() throttleStats {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	st := o.st
-	o.st = throttleStats{}
+	if len(o.paths) > 0 {
+		logf("throttled waits by request: %v", o.paths)
+	}
+	o.st, o.paths = throttleStats{}, nil
 	return st
 }
