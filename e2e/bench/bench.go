@@ -428,7 +428,11 @@ func (b *bench) teardownHelm(ctx context.Context, home string, steps []step) err
 			return err
 		}
 	}
-	nss := namespaces(comps)
+	return b.deleteNamespace(ctx, namespaces(comps)...)
+}
+
+// deleteNamespace deletes namespaces and waits until they are gone.
+func (b *bench) deleteNamespace(ctx context.Context, nss ...string) error {
 	for _, ns := range nss {
 		err := b.cluster.Client.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{})
 		if err != nil && !apierrors.IsNotFound(err) {

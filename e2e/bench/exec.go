@@ -38,7 +38,7 @@ func timed(ctx context.Context, env []string, name string, args ...string) (exec
 		}
 	}
 	if err != nil {
-		return res, fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, tail(res.stderr, 15))
+		return res, fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, tail(res.stderr, 40))
 	}
 	return res, nil
 }
