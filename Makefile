@@ -53,6 +53,15 @@ fuzz-short: ## the fuzzers for 10s each (part of make test); a crasher lands in 
 test-faults: sim-build ## the long fault tests on the hermetic cluster (apiserver outage, SIGKILL at random points)
 	$(GO) test -tags faults -count=1 -timeout $(E2E_TIMEOUT) -run '^TestFault' -v ./e2e/
 
+# The baseline of `make bench` is the Helm CLI at the version slipway's SDK
+# is, built from the Go module proxy into bin/.
+HELM_VERSION = $(shell $(GO) list -m -f '{{.Version}}' helm.sh/helm/v4)
+
+.PHONY: bench
+bench: build sim-build ## benchmarks against the Helm CLI on the hermetic cluster (realistic pod timing); BENCH_FLAGS=-write updates BENCHMARKS.md
+	GOBIN=$(CURDIR)/bin $(GO) install helm.sh/helm/v4/cmd/helm@$(HELM_VERSION)
+	$(GO) run ./e2e/bench -slipway $(BIN) -helm bin/helm -helm-version $(HELM_VERSION) $(BENCH_FLAGS)
+
 .PHONY: sim-build
 sim-build: ## build and cache the hermetic cluster's binaries (etcd, control plane, kwok)
 	$(GO) run ./e2e/simcluster build

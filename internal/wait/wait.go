@@ -166,13 +166,20 @@ func (w *Waiter) Wait(ctx context.Context, targets []Target, progress func(Event
 	start := w.now()
 	last := map[string]string{}
 	failingSince := map[Object]time.Time{}
+	// Objects seen ready are not fetched again: this wait follows an
+	// install or upgrade, and kstatus calls an object Current only once its
+	// controller has observed the latest spec and rolled it out. Polling
+	// only the rest keeps the requests (and client-side throttling) down
+	// when many components wait at once; Services, Secrets and the like
+	// are ready at the first check.
+	seenReady := map[Object]ResourceStatus{}
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
 		allReady := true
 		var failed []Diagnosis
 		for _, t := range targets {
-			sts, err := w.Check(ctx, t)
+			sts, err := w.checkPending(ctx, t, seenReady)
 			if err != nil {
 				if ctx.Err() != nil {
 					break
@@ -261,6 +268,28 @@ func (w *Waiter) Check(ctx context.Context, t Target) ([]ResourceStatus, error) 
 		s, err := w.check(ctx, o)
 		if err != nil {
 			return nil, err
+		}
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Object.String() < out[j].Object.String() })
+	return out, nil
+}
+
+// checkPending is Check that fetches only the objects not in seenReady,
+// and adds the ones now ready to it.
+func (w *Waiter) checkPending(ctx context.Context, t Target, seenReady map[Object]ResourceStatus) ([]ResourceStatus, error) {
+	out := make([]ResourceStatus, 0, len(t.Objects))
+	for _, o := range t.Objects {
+		if s, ok := seenReady[o]; ok {
+			out = append(out, s)
+			continue
+		}
+		s, err := w.check(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		if s.State == Ready {
+			seenReady[o] = s
 		}
 		out = append(out, s)
 	}
