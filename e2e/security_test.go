@@ -109,27 +109,7 @@ func TestSecurity(t *testing.T) {
 	})
 
 	t.Run("chart cache not readable by others", func(t *testing.T) {
-		files := 0
-		err := filepath.WalkDir(cache, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			if !d.IsDir() {
-				files++
-			}
-			if perm := info.Mode().Perm(); perm&0o007 != 0 {
-				t.Errorf("%s is %s: readable or writable by others", path, perm)
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if files < 3 {
+		if files := privateFiles(t, cache, 0o007); files < 3 {
 			t.Errorf("the cache %s holds %d files; want at least the 3 charts", cache, files)
 		}
 	})
@@ -146,27 +126,7 @@ func TestSecurity(t *testing.T) {
 				t.Fatalf("%s exited %d", args[0], r.code)
 			}
 		}
-		files := 0
-		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || path == dir {
-				return err
-			}
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			if !d.IsDir() {
-				files++
-			}
-			if perm := info.Mode().Perm(); perm&0o077 != 0 {
-				t.Errorf("%s is %s: open to group or others", path, perm)
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if files < 5 {
+		if files := privateFiles(t, dir, 0o077); files < 5 {
 			t.Errorf("want the lock, the bundle and 3 manifests in %s, found %d files", dir, files)
 		}
 	})
@@ -200,4 +160,31 @@ func TestSecurity(t *testing.T) {
 			t.Errorf("exit %d, want 1; stderr does not end with\n%s", r.code, want)
 		}
 	})
+}
+
+// privateFiles walks dir, reports every file or directory below it with a
+// permission bit in mask set, and returns how many files it saw.
+func privateFiles(t *testing.T, dir string, mask fs.FileMode) int {
+	t.Helper()
+	files := 0
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || path == dir {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			files++
+		}
+		if perm := info.Mode().Perm(); perm&mask != 0 {
+			t.Errorf("%s is %s: it has bits of %s set", path, perm, mask)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
 }
