@@ -10,7 +10,6 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/slipwayhq/slipway/internal/charts"
 	"github.com/slipwayhq/slipway/internal/cluster"
 	"github.com/slipwayhq/slipway/internal/hostip"
 	"github.com/slipwayhq/slipway/internal/preflight"
@@ -107,11 +106,10 @@ func (r *run) preflight(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for i, rel := range r.plan.Releases {
 		wg.Go(func() {
-			path, err := r.charts.Fetch(ctx, charts.Resolved{Name: rel.Chart.Name, Version: rel.Chart.Version, Ref: rel.Chart.Ref, Digest: rel.Chart.Digest})
-			if err != nil {
-				errs[i] = fmt.Errorf("%s: %w", rel.Component, err)
-				return
-			}
+			// The fetch stage already brought every chart to disk and
+			// verified it.
+			path := r.chartPath(rel.Component)
+			var err error
 			if metas[i], err = release.LoadMeta(path); err != nil {
 				errs[i] = fmt.Errorf("%s: %w", rel.Component, err)
 				return

@@ -58,16 +58,13 @@ func preflightRun(t *testing.T, chart string, nodes ...corev1.Node) (*run, *byte
 		}
 	}
 	client.Discovery().(*fakediscovery.FakeDiscovery).FakedServerVersion = &version.Info{GitVersion: "v1.35.0"}
-	loc, err := charts.New(charts.Options{CacheDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var log bytes.Buffer
 	values := map[string]any{"replicas": 3, "nodeSelector": map[string]any{"ingress-ready": "true"}, "hostPorts": map[string]any{"enabled": true}}
 	r := &run{
 		opts: Options{IP: "127.0.0.1"}, ui: ui.New(&log, false), resolver: resolves("127.0.0.1"),
 		profile: &profile.Profile{Components: []profile.Component{{Name: "ingress", Group: "ingress", Namespace: "ing"}}},
-		cluster: &kube.Cluster{Context: "test", Client: client}, charts: loc,
+		cluster: &kube.Cluster{Context: "test", Client: client},
+		fetched: map[string]charts.Fetched{"ingress": {Path: chart}},
 		plan: &plan.Plan{Releases: []plan.Release{{Component: "ingress", Namespace: "ing", Name: "ingress", Host: "x.127.0.0.1.sslip.io",
 			Chart: plan.Chart{Name: "ingress", Version: "1.0.0", Ref: chart}, Values: values}}},
 	}

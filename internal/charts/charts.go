@@ -656,13 +656,6 @@ func (l *Locator) extractEmbedded(fsys fs.FS, dir string) (string, error) {
 	return out, nil
 }
 
-// Fetch returns a local path for r: local charts as they are, others from
-// the cache, downloading (and verifying) on a miss.
-func (l *Locator) Fetch(ctx context.Context, r Resolved) (string, error) {
-	f, err := l.Get(ctx, r)
-	return f.Path, err
-}
-
 // Fetched is a chart on disk with the digest of its content.
 type Fetched struct {
 	Path   string
@@ -670,8 +663,9 @@ type Fetched struct {
 	Dir    bool   // a chart directory rather than an archive
 }
 
-// Get is Fetch that also says what exactly was fetched: the digest of the
-// archive (or of a chart directory's files), for lock files and bundles.
+// Get returns r on disk: local charts as they are, others from the cache,
+// downloading (and verifying) on a miss; with the digest of the archive
+// (or of a chart directory's files), for lock files and bundles.
 func (l *Locator) Get(ctx context.Context, r Resolved) (Fetched, error) {
 	if r.Local() {
 		st, err := os.Stat(r.Ref)

@@ -6,11 +6,11 @@
 //
 // Resolve turns a semver constraint into the highest matching version,
 // like Helm does, and records where the chart comes from and its digest.
-// Fetch downloads it once into a content-addressed cache under the user
+// Get downloads it once into a content-addressed cache under the user
 // cache directory (verified against the digest the repository published),
 // so a second `up` downloads no archive (the index is still read to
 // resolve constraints); Offline resolves and fetches from the cache alone,
-// failing with ErrNotCached. Get also returns the digest of what it
+// failing with ErrNotCached. It also returns the digest of what it
 // fetched (of the .tgz, or of a chart directory's files), for lock files.
 // Transient server errors (5xx) are retried with backoff.
 //
