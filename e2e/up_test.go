@@ -155,6 +155,36 @@ func TestUpReadinessTimeout(t *testing.T) {
 	}
 }
 
+// TestDependentsStart: a dependent of a component whose profile says
+// `dependentsStart: installed` is installed and becomes Ready while that
+// component never does; a dependent of one that keeps the default waits
+// for Ready and is skipped. Both stuck pods are named in the diagnosis.
+func TestDependentsStart(t *testing.T) {
+	r := slipway(t, "up", "--kubeconfig", env.kubeconfig, "--profile", "testdata/profiles/gates.yaml",
+		"--chart-mirror", sources.http.URL(), "--timeout", "10s", "-o", "json")
+	if r.code != 124 {
+		t.Fatalf("exit %d, want 124 (soft and hard never become Ready)", r.code)
+	}
+	want := map[string]string{"soft": "not-ready", "after-soft": "ready", "hard": "not-ready", "after-hard": "skipped"}
+	got := map[string]string{}
+	for _, c := range decodeUp(t, r).Components {
+		got[c.Name] = c.Status
+	}
+	for name, status := range want {
+		if got[name] != status {
+			t.Errorf("%s: status %q, want %q", name, got[name], status)
+		}
+	}
+	for _, msg := range []string{"Pod e2e-gates-soft/soft-neverready-", "Pod e2e-gates-hard/hard-neverready-", "after-hard: skipped because hard is not ready"} {
+		if !strings.Contains(r.stderr, msg) {
+			t.Errorf("stderr lacks %q", msg)
+		}
+	}
+	if strings.Contains(r.stderr, "after-soft-neverready") {
+		t.Error("the diagnosis names after-soft's pod, which is Ready")
+	}
+}
+
 // TestUpBadInput: unknown profiles and typos exit 2 and name the problem,
 // before anything touches the cluster.
 func TestUpBadInput(t *testing.T) {

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/slipwayhq/slipway/internal/credentials"
 	"github.com/slipwayhq/slipway/internal/inventory"
 	"github.com/slipwayhq/slipway/internal/plan"
+	"github.com/slipwayhq/slipway/internal/profile"
 	"github.com/slipwayhq/slipway/internal/release"
 	"github.com/slipwayhq/slipway/internal/report"
 	"github.com/slipwayhq/slipway/internal/ui"
@@ -55,7 +57,7 @@ func (r *run) apply(ctx context.Context) (*report.Up, error) {
 		if rel.Warning != "" {
 			r.ui.Warnf("%s: %s", rel.Component, rel.Warning)
 		}
-		r.ui.Update(rel.Component, ui.StatePending, rel.Chart.Name+"@"+rel.Chart.Version, nil)
+		r.ui.Update(rel.Component, ui.StatePending, rel.Chart.Name+"@"+rel.Chart.Version+r.startsAfter(rel), nil)
 	}
 	waiter, err := wait.New(r.cluster.Config)
 	if err != nil {
@@ -72,9 +74,12 @@ func (r *run) apply(ctx context.Context) (*report.Up, error) {
 	defer cancel()
 	stopTicker := r.ui.StartTicker(250 * time.Millisecond)
 
-	done := map[string]chan struct{}{}
+	// gates[c] opens when the releases that need c may start: once c is
+	// Ready, or once it is applied if its profile says dependents start
+	// when it is installed.
+	gates := map[string]*gate{}
 	for _, rel := range r.plan.Releases {
-		done[rel.Component] = make(chan struct{})
+		gates[rel.Component] = &gate{ch: make(chan struct{}), onApply: rel.DependentsStart == profile.StartWhenInstalled}
 	}
 	var mu sync.Mutex
 	results := map[string]error{}
@@ -88,22 +93,21 @@ func (r *run) apply(ctx context.Context) (*report.Up, error) {
 	var wg sync.WaitGroup
 	for _, rel := range r.plan.Releases {
 		wg.Go(func() {
-			defer close(done[rel.Component])
+			g := gates[rel.Component]
+			// applyOne opens the gate with nil when dependents may start;
+			// on any other way out they never will.
+			defer g.open(errNotReady)
 			for _, n := range rel.Needs {
-				<-done[n]
-				mu.Lock()
-				failed := results[n] != nil
-				mu.Unlock()
-				if failed {
+				if err := gates[n].wait(); err != nil {
 					mu.Lock()
-					results[rel.Component] = fmt.Errorf("%s: skipped because %s is not ready", rel.Component, n)
+					results[rel.Component] = fmt.Errorf("%s: skipped because %s %s", rel.Component, n, err)
 					rows[rel.Component].Status = statusSkipped
 					mu.Unlock()
 					r.ui.Update(rel.Component, ui.StateSkipped, "needs "+n, nil)
 					return
 				}
 			}
-			err := r.applyOne(wctx, waiter, store, rel, deadline)
+			err := r.applyOne(wctx, waiter, store, rel, deadline, g)
 			mu.Lock()
 			results[rel.Component] = err
 			row := rows[rel.Component]
@@ -164,7 +168,7 @@ func (r *run) apply(ctx context.Context) (*report.Up, error) {
 }
 
 // applyOne installs or upgrades one release and waits for it.
-func (r *run) applyOne(ctx context.Context, waiter *wait.Waiter, store *credentials.Store, rel plan.Release, deadline time.Time) error {
+func (r *run) applyOne(ctx context.Context, waiter *wait.Waiter, store *credentials.Store, rel plan.Release, deadline time.Time, g *gate) error {
 	comp := rel.Component
 	r.ui.Update(comp, ui.StateInstalling, rel.Chart.Name+"@"+rel.Chart.Version, nil)
 	fail := func(err error) error {
@@ -218,6 +222,9 @@ func (r *run) applyOne(ctx context.Context, waiter *wait.Waiter, store *credenti
 		}
 	}
 	r.actions.Store(comp, res.Action)
+	if g.onApply {
+		g.open(nil)
+	}
 	r.ui.Update(comp, ui.StateWaiting, res.Action+" revision "+fmt.Sprint(res.Revision), nil)
 	target := wait.Target{Component: comp, Objects: waitObjects(res.Objects)}
 	err = waiter.Wait(ctx, []wait.Target{target}, func(ev wait.Event) {
@@ -243,7 +250,51 @@ func (r *run) applyOne(ctx context.Context, waiter *wait.Waiter, store *credenti
 		return fmt.Errorf("%s: %w", comp, err)
 	}
 	r.ui.Update(comp, ui.StateReady, res.Action+" "+rel.Chart.Name+"@"+rel.Chart.Version, nil)
+	g.open(nil)
 	return nil
+}
+
+// startsAfter says what a queued release waits for, e.g.
+// ", starts when traefik is installed".
+func (r *run) startsAfter(rel plan.Release) string {
+	var after []string
+	for _, n := range rel.Needs {
+		when := "Ready"
+		for _, d := range r.plan.Releases {
+			if d.Component == n && d.DependentsStart == profile.StartWhenInstalled {
+				when = "installed"
+			}
+		}
+		after = append(after, n+" is "+when)
+	}
+	if len(after) == 0 {
+		return ""
+	}
+	return ", starts when " + strings.Join(after, " and ")
+}
+
+// errNotReady is why dependents of a failed component do not start.
+var errNotReady = errors.New("is not ready")
+
+// gate lets the releases that need a component start. It opens once:
+// with nil when they may start, with an error when they never will.
+type gate struct {
+	ch      chan struct{}
+	once    sync.Once
+	err     error
+	onApply bool // open when the release is applied, not when it is Ready
+}
+
+func (g *gate) open(err error) {
+	g.once.Do(func() {
+		g.err = err
+		close(g.ch)
+	})
+}
+
+func (g *gate) wait() error {
+	<-g.ch
+	return g.err
 }
 
 func waitObjects(objs []release.Object) []wait.Object {

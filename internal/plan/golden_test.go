@@ -30,6 +30,12 @@ func TestShippedProfilesGolden(t *testing.T) {
 		{"default-gitops-repo", "default@1.0.0", nil, "https://github.com/example/platform.git"},
 		{"classic", "classic@1.0.0", nil, "https://github.com/example/platform.git"},
 		{"minimal", "minimal@1.0.0", nil, ""},
+		// 1.1.0: the same platforms; jenkins and argocd start once traefik
+		// is installed (dependentsStart), nginx's dependents still wait.
+		{"default-1.1.0", "default@1.1.0", nil, ""},
+		{"default-1.1.0-flux-nginx", "default@1.1.0", map[string]string{"gitops": "flux", "ingress": "nginx"}, ""},
+		{"classic-1.1.0-traefik", "classic@1.1.0", map[string]string{"ingress": "traefik"}, "https://github.com/example/platform.git"},
+		{"minimal-1.1.0", "minimal@1.1.0", nil, ""},
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {

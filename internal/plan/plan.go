@@ -44,15 +44,18 @@ type Input struct {
 
 // Release is one component as it will be applied.
 type Release struct {
-	Component string         `json:"component"`
-	Namespace string         `json:"namespace"`
-	Name      string         `json:"release"`
-	Chart     Chart          `json:"chart"`
-	Needs     []string       `json:"needs,omitempty"`
-	Host      string         `json:"host,omitempty"`
-	URL       string         `json:"url,omitempty"`
-	Values    map[string]any `json:"values"`
-	Warning   string         `json:"warning,omitempty"`
+	Component string   `json:"component"`
+	Namespace string   `json:"namespace"`
+	Name      string   `json:"release"`
+	Chart     Chart    `json:"chart"`
+	Needs     []string `json:"needs,omitempty"`
+	// DependentsStart is "installed" when the releases that need this one
+	// may start once it is applied, without waiting for it to be Ready.
+	DependentsStart string         `json:"dependentsStart,omitempty"`
+	Host            string         `json:"host,omitempty"`
+	URL             string         `json:"url,omitempty"`
+	Values          map[string]any `json:"values"`
+	Warning         string         `json:"warning,omitempty"`
 	// Secret is the credentials Secret (in Namespace), empty if none.
 	Secret string `json:"secret,omitempty"`
 }
@@ -93,6 +96,9 @@ func Build(in Input) (*Plan, error) {
 			continue
 		}
 		r := Release{Component: c.Name, Namespace: c.Namespace, Name: c.Release, Chart: chart, Warning: c.Warning}
+		if c.DependentsStart == profile.StartWhenInstalled {
+			r.DependentsStart = c.DependentsStart
+		}
 		if r.Name == "" {
 			r.Name = c.Name
 		}

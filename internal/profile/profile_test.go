@@ -12,8 +12,9 @@ import (
 
 func TestDecodeInvalid(t *testing.T) {
 	cases := map[string]string{
-		"invalid-unknown-field.yaml": `invalid profile: testdata/invalid-unknown-field.yaml:9: components[0].namespce: unknown field "namespce", did you mean "namespace"? (known: name, group, option, ingressClass, chart, namespace, release, needs, values, host, credentials, warning, enabledBy)`,
-		"invalid-constraint.yaml":    `invalid profile: testdata/invalid-constraint.yaml: components[0].chart.version: invalid semver constraint "~5.x.y": improper constraint: "~5.x.y"`,
+		"invalid-unknown-field.yaml":    `invalid profile: testdata/invalid-unknown-field.yaml:9: components[0].namespce: unknown field "namespce", did you mean "namespace"? (known: name, group, option, ingressClass, chart, namespace, release, needs, dependentsStart, values, host, credentials, warning, enabledBy)`,
+		"invalid-dependents-start.yaml": `invalid profile: testdata/invalid-dependents-start.yaml: components[0].dependentsStart: "applied" is not a choice: ready (the default: dependents wait until it is Ready) or installed (dependents start once its release is applied)`,
+		"invalid-constraint.yaml":       `invalid profile: testdata/invalid-constraint.yaml: components[0].chart.version: invalid semver constraint "~5.x.y": improper constraint: "~5.x.y"`,
 		"invalid-needs.yaml": `invalid profile: 2 problems:
   testdata/invalid-needs.yaml: components[0].needs: "nope" is neither a component nor a group of this profile
   testdata/invalid-needs.yaml: components: needs form a cycle: a → b → a`,

@@ -25,22 +25,36 @@ type Profile struct {
 
 // Component is one Helm release of the platform.
 type Component struct {
-	Name         string         `json:"name" yaml:"name"`
-	Group        string         `json:"group,omitempty" yaml:"group"`
-	Option       string         `json:"option,omitempty" yaml:"option"`
-	IngressClass string         `json:"ingressClass,omitempty" yaml:"ingressClass"`
-	Chart        Chart          `json:"chart" yaml:"chart"`
-	Namespace    string         `json:"namespace" yaml:"namespace"`
-	Release      string         `json:"release,omitempty" yaml:"release"`
-	Needs        []string       `json:"needs,omitempty" yaml:"needs"`
-	Values       map[string]any `json:"values,omitempty" yaml:"values"`
-	Host         *Host          `json:"host,omitempty" yaml:"host"`
-	Credentials  *Credentials   `json:"credentials,omitempty" yaml:"credentials"`
-	Warning      string         `json:"warning,omitempty" yaml:"warning"`
+	Name         string   `json:"name" yaml:"name"`
+	Group        string   `json:"group,omitempty" yaml:"group"`
+	Option       string   `json:"option,omitempty" yaml:"option"`
+	IngressClass string   `json:"ingressClass,omitempty" yaml:"ingressClass"`
+	Chart        Chart    `json:"chart" yaml:"chart"`
+	Namespace    string   `json:"namespace" yaml:"namespace"`
+	Release      string   `json:"release,omitempty" yaml:"release"`
+	Needs        []string `json:"needs,omitempty" yaml:"needs"`
+	// DependentsStart says when the components that need this one may
+	// start: "ready" (the default: once its workloads are Ready) or
+	// "installed" (once its release is applied). "installed" suits a
+	// component others only refer to by name, such as an ingress
+	// controller whose IngressClass their Ingresses name; keep "ready"
+	// when dependents call it while installing (an admission webhook) or
+	// use what it installs (CRDs its controller registers).
+	DependentsStart string         `json:"dependentsStart,omitempty" yaml:"dependentsStart"`
+	Values          map[string]any `json:"values,omitempty" yaml:"values"`
+	Host            *Host          `json:"host,omitempty" yaml:"host"`
+	Credentials     *Credentials   `json:"credentials,omitempty" yaml:"credentials"`
+	Warning         string         `json:"warning,omitempty" yaml:"warning"`
 	// EnabledBy names a flag without which the component is left out:
 	// "gitops-repo" (installed only when --gitops-repo is given).
 	EnabledBy string `json:"enabledBy,omitempty" yaml:"enabledBy"`
 }
+
+// DependentsStart values.
+const (
+	StartWhenReady     = "ready"
+	StartWhenInstalled = "installed"
+)
 
 // EnabledByFlags are the values EnabledBy accepts.
 var EnabledByFlags = []string{"gitops-repo"}
