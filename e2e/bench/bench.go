@@ -210,7 +210,10 @@ func (b *bench) platform(ctx context.Context, s *platformSuite) error {
 		return err
 	}
 	s.throttle = st
-	return b.teardownSlipway(ctx, namespaces(rep.Components))
+	// The suite's CRDs go too: the next suite's charts may own the same
+	// CRDs under another release (the fixture GitOps chart and Argo CD's
+	// both define applications.argoproj.io), which Helm refuses to adopt.
+	return b.teardownSlipway(ctx, namespaces(rep.Components), "--delete-crds")
 }
 
 func (b *bench) upArgs(prof, mirror string) []string {
@@ -411,8 +414,9 @@ func (b *bench) createSecret(ctx context.Context, sec *corev1.Secret) error {
 	return err
 }
 
-func (b *bench) teardownSlipway(ctx context.Context, nss []string) error {
-	if _, err := timed(ctx, nil, b.cfg.slipway, "down", "--yes", "-q", "--kubeconfig", b.kc, "--timeout", b.cfg.timeout.String()); err != nil {
+func (b *bench) teardownSlipway(ctx context.Context, nss []string, flags ...string) error {
+	args := append([]string{"down", "--yes", "-q", "--kubeconfig", b.kc, "--timeout", b.cfg.timeout.String()}, flags...)
+	if _, err := timed(ctx, nil, b.cfg.slipway, args...); err != nil {
 		return err
 	}
 	return b.waitGone(ctx, nss)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"regexp"
 	"strings"
 	"time"
 
@@ -192,8 +193,22 @@ func explain(s Spec, ch *chartv2.Chart, act string, err error) error {
 	if strings.Contains(msg, "another operation (install/upgrade/rollback) is in progress") {
 		return fmt.Errorf("release %s/%s is locked by an earlier run that did not finish (status pending); re-run `slipway up`, which repairs it, or inspect it with `helm -n %s history %s`", s.Namespace, s.Name, s.Namespace, s.Name)
 	}
-	return fmt.Errorf("%s %s/%s (chart %s@%s): %w", act, s.Namespace, s.Name, ch.Metadata.Name, ch.Metadata.Version, err)
+	err = fmt.Errorf("%s %s/%s (chart %s@%s): %w", act, s.Namespace, s.Name, ch.Metadata.Name, ch.Metadata.Version, err)
+	if m := foreignObject.FindStringSubmatch(msg); m != nil {
+		kind, name, ns := m[1], m[2], ""
+		if m[3] != "" {
+			ns = " -n " + m[3]
+		}
+		return fmt.Errorf("%w\n%s %s exists but was not created by this release (an install by hand, another tool, or another release name). "+
+			"To let this release take it over, keep it and mark it:\n  kubectl%s label %s %s app.kubernetes.io/managed-by=Helm\n  kubectl%s annotate %s %s meta.helm.sh/release-name=%s meta.helm.sh/release-namespace=%s\nthen re-run `slipway up`.",
+			err, kind, name, ns, kind, name, ns, kind, name, s.Name, s.Namespace)
+	}
+	return err
 }
+
+// foreignObject matches Helm's refusal to adopt an object another owner
+// created: kind, name and namespace (empty for cluster-scoped objects).
+var foreignObject = regexp.MustCompile(`(\w+) "([^"]+)" in namespace "([^"]*)" exists and cannot be imported into the current release`)
 
 func toV1(rel helmrelease.Releaser) (*rspb.Release, error) {
 	switch r := rel.(type) {

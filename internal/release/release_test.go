@@ -2,6 +2,7 @@ package release
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -168,5 +169,29 @@ func TestParseObjects(t *testing.T) {
 	got := ParseObjects(m, "ns")
 	if len(got) != 2 || got[0] != (Object{Version: "v1", Kind: "ConfigMap", Namespace: "ns", Name: "a"}) || got[1].Group != "rbac.authorization.k8s.io" || got[1].Namespace != "other" {
 		t.Fatalf("%+v", got)
+	}
+}
+
+// TestExplainForeignObject: Helm's refusal to adopt an object another
+// owner created comes with the two commands that let the release take it.
+func TestExplainForeignObject(t *testing.T) {
+	ch := &chartv2.Chart{Metadata: &chartv2.Metadata{Name: "argo-cd", Version: "10.1.1"}}
+	s := Spec{Name: "argocd", Namespace: "argocd"}
+	cases := map[string]string{
+		`unable to continue with install: CustomResourceDefinition "applications.argoproj.io" in namespace "" exists and cannot be imported into the current release: invalid ownership metadata`: `install argocd/argocd (chart argo-cd@10.1.1): unable to continue with install: CustomResourceDefinition "applications.argoproj.io" in namespace "" exists and cannot be imported into the current release: invalid ownership metadata
+CustomResourceDefinition applications.argoproj.io exists but was not created by this release (an install by hand, another tool, or another release name). To let this release take it over, keep it and mark it:
+  kubectl label CustomResourceDefinition applications.argoproj.io app.kubernetes.io/managed-by=Helm
+  kubectl annotate CustomResourceDefinition applications.argoproj.io meta.helm.sh/release-name=argocd meta.helm.sh/release-namespace=argocd
+then re-run ` + "`slipway up`.",
+		`unable to continue with install: ConfigMap "argocd-cm" in namespace "argocd" exists and cannot be imported into the current release: invalid ownership metadata`: `install argocd/argocd (chart argo-cd@10.1.1): unable to continue with install: ConfigMap "argocd-cm" in namespace "argocd" exists and cannot be imported into the current release: invalid ownership metadata
+ConfigMap argocd-cm exists but was not created by this release (an install by hand, another tool, or another release name). To let this release take it over, keep it and mark it:
+  kubectl -n argocd label ConfigMap argocd-cm app.kubernetes.io/managed-by=Helm
+  kubectl -n argocd annotate ConfigMap argocd-cm meta.helm.sh/release-name=argocd meta.helm.sh/release-namespace=argocd
+then re-run ` + "`slipway up`.",
+	}
+	for helmMsg, want := range cases {
+		if got := explain(s, ch, "install", errors.New(helmMsg)).Error(); got != want {
+			t.Errorf("got:\n%s\nwant:\n%s", got, want)
+		}
 	}
 }
