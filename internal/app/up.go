@@ -40,6 +40,11 @@ releases with the Helm SDK (independent components in parallel, in "needs"
 order), waits for every resource to be ready, and prints the URLs and admin
 credentials. Re-running it is safe: passwords are never rotated.
 
+A component starts when the components it needs are Ready, or as soon as
+they are installed when their profile says "dependentsStart: installed"
+(default@1.1.0: Jenkins and Argo CD install while Traefik's pod starts;
+ingress-nginx's dependents wait for its admission webhook to be Ready).
+
 Before installing, preflight checks that every chart supports the
 cluster's Kubernetes version, that the nodes can allocate the memory the
 workloads request, and that the node the ingress binds to

@@ -517,6 +517,23 @@ func (l *Locator) clientFor(ref string) (*registry.Client, error) {
 	return l.registryClient()
 }
 
+// loginHint says what to do when a registry refuses an OCI request for
+// want of a login (401) or with a login it does not accept (403).
+func (l *Locator) loginHint(ref string, err error) string {
+	if !strings.HasPrefix(ref, "oci://") {
+		return ""
+	}
+	host := strings.SplitN(strings.TrimPrefix(ref, "oci://"), "/", 2)[0]
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "401") || strings.Contains(strings.ToLower(msg), "unauthorized") || strings.Contains(msg, "credential not found"):
+		return fmt.Sprintf("\nregistry %s asks for a login (HTTP 401) and the registry config %s has none it accepts: run `helm registry login %s`, or point --registry-config (or $HELM_REGISTRY_CONFIG) at the file that has one", host, l.o.RegistryConfig, host)
+	case strings.Contains(msg, "403") || strings.Contains(strings.ToLower(msg), "denied"):
+		return fmt.Sprintf("\nregistry %s refused access (HTTP 403) with the login in %s: it may have expired or lack pull access to this repository; run `helm registry login %s` again", host, l.o.RegistryConfig, host)
+	}
+	return ""
+}
+
 func (l *Locator) resolveOCI(ctx context.Context, ref string, con *semver.Constraints, constraint string) (Resolved, error) {
 	name := path.Base(ref)
 	if !strings.HasPrefix(ref, "oci://") || strings.Contains(strings.TrimPrefix(ref, "oci://"), "@") || strings.Count(ref, ":") > 2 {
@@ -531,7 +548,7 @@ func (l *Locator) resolveOCI(ctx context.Context, ref string, con *semver.Constr
 	}
 	tags, err := c.Tags(strings.TrimPrefix(ref, "oci://"))
 	if err != nil {
-		return Resolved{}, fmt.Errorf("list versions of %s: %w", ref, err)
+		return Resolved{}, fmt.Errorf("list versions of %s: %w%s", ref, err, l.loginHint(ref, err))
 	}
 	v, ok := pick(tags, con)
 	if !ok {
@@ -703,7 +720,7 @@ func (l *Locator) Get(ctx context.Context, r Resolved) (Fetched, error) {
 		data, err = l.get(ctx, r.Ref, auth)
 	}
 	if err != nil {
-		return Fetched{}, fmt.Errorf("download chart %s@%s from %s: %w", r.Name, r.Version, r.Ref, err)
+		return Fetched{}, fmt.Errorf("download chart %s@%s from %s: %w%s", r.Name, r.Version, r.Ref, err, l.loginHint(r.Ref, err))
 	}
 	sum := sha256.Sum256(data)
 	digest := "sha256:" + hex.EncodeToString(sum[:])

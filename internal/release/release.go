@@ -151,6 +151,10 @@ func (m *Manager) Apply(ctx context.Context, s Spec) (Result, error) {
 		i.Timeout, i.WaitStrategy = s.Timeout, waitStrategy(s.Wait)
 		i.WaitForJobs = s.Wait
 		i.ServerSideApply = true
+		// The API server validates every field (server-side apply with
+		// strict field validation); client-side validation would fetch
+		// the OpenAPI schema of each group again for every release.
+		i.DisableOpenAPIValidation = true
 		i.Labels = s.Labels
 		i.DryRunStrategy = action.DryRunNone
 		rel, err = i.RunWithContext(ctx, ch, s.Values)
@@ -161,6 +165,7 @@ func (m *Manager) Apply(ctx context.Context, s Spec) (Result, error) {
 		u.Timeout, u.WaitStrategy = s.Timeout, waitStrategy(s.Wait)
 		u.WaitForJobs = s.Wait
 		u.ServerSideApply = "true"
+		u.DisableOpenAPIValidation = true // as for install: the server validates
 		u.Labels = s.Labels
 		u.MaxHistory = 10
 		// The values slipway passes are complete; never merge old ones in.
