@@ -13,7 +13,7 @@ import (
 // heapLimit is a soft limit on the Go heap: near it the garbage collector
 // runs sooner instead of letting garbage grow the heap to twice the live
 // data. Installing the default profile's real charts keeps under 50 MiB
-// live; with this limit its peak RSS fell from about 155 MB to 132 MB at
+// live; with this limit its peak RSS fell from about 155 MB to 136 MB at
 // no measurable CPU cost (BENCHMARKS.md, figure 4c). GOMEMLIMIT overrides
 // it; a larger live heap only makes the collector work harder.
 const heapLimit = 64 << 20
