@@ -31,9 +31,10 @@ import (
 // for readiness, and brings it back: up must complete with exit 0.
 //
 // The ingress is pinned to a node label that does not exist yet, so its
-// pod stays unschedulable and up is certainly in its readiness wait (and
-// the other components, which need the ingress, not yet installed) when
-// the API server goes away. After the outage the test adds the label; the
+// pod stays unschedulable and up is certainly in its readiness wait when
+// the API server goes away. The other components start once the ingress
+// is installed (dependentsStart), so the outage meets their installs too:
+// each is tried again when the API server answers. After the outage the test adds the label; the
 // pod is scheduled and up must notice, through a restarted API server.
 func TestFaultAPIServerOutage(t *testing.T) {
 	if env.cluster == nil {

@@ -8,6 +8,9 @@ import (
 	"sync"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
+
 	"github.com/slipwayhq/slipway/internal/credentials"
 	"github.com/slipwayhq/slipway/internal/inventory"
 	"github.com/slipwayhq/slipway/internal/plan"
@@ -175,51 +178,25 @@ func (r *run) applyOne(ctx context.Context, waiter *wait.Waiter, store *credenti
 		r.ui.Update(comp, ui.StateFailed, "", nil)
 		return err
 	}
-	if err := ensureNamespace(ctx, r.cluster, rel.Namespace); err != nil {
-		return fail(fmt.Errorf("%s: %w", comp, err))
-	}
-	if spec, ok := r.specs[comp]; ok {
-		r.mu.Lock()
-		want := r.creds[comp].Password
-		r.mu.Unlock()
-		cred, err := store.Ensure(ctx, spec, want, false)
-		if err != nil {
-			return fail(fmt.Errorf("%s: %w", comp, err))
+	// An install that meets an API server that stopped answering (a
+	// restart, a blip) is tried again once it answers: the release it left
+	// is repaired or upgraded by the next attempt, as a re-run would.
+	var res release.Result
+	var cur *release.Info
+	var mgr *release.Manager
+	var err error
+	for attempt := 1; ; attempt++ {
+		res, cur, mgr, err = r.install(ctx, store, rel, deadline)
+		if err == nil || attempt == maxInstallAttempts || !transient(err) {
+			break
 		}
-		r.mu.Lock()
-		r.creds[comp] = cred
-		r.mu.Unlock()
+		r.ui.Warnf("%s: the API server stopped answering during the install (%s); trying again when it is back", comp, firstLine(err))
+		if werr := r.waitForAPI(ctx); werr != nil {
+			break
+		}
 	}
-	mgr, err := release.New(r.cluster.GetterFor(rel.Namespace), rel.Namespace, nil)
 	if err != nil {
 		return fail(err)
-	}
-	// A release an interrupted run left pending would refuse every
-	// operation: repair it first, and say what was done.
-	if did, err := mgr.Repair(ctx, rel.Name, time.Until(deadline)); err != nil {
-		return fail(fmt.Errorf("%s: %w", comp, err))
-	} else if did != "" {
-		r.ui.Warnf("%s: %s", comp, did)
-	}
-	digest := rel.Digest()
-	var res release.Result
-	cur, err := mgr.Get(ctx, rel.Name)
-	if err != nil {
-		return fail(fmt.Errorf("%s: %w", comp, err))
-	}
-	if cur != nil && cur.Status == "deployed" && cur.Labels[LabelDigest] == digest {
-		// Nothing changed since the last run: no Helm upgrade at all,
-		// only the readiness check below.
-		res = release.Result{Action: "unchanged", Revision: cur.Revision, ChartVersion: cur.ChartVersion, Objects: release.ParseObjects(cur.Manifest, rel.Namespace)}
-	} else {
-		res, err = mgr.Apply(ctx, release.Spec{
-			Name: rel.Name, Namespace: rel.Namespace, ChartPath: r.chartPath(comp), Values: rel.Values,
-			Timeout: time.Until(deadline), Wait: false,
-			Labels: map[string]string{LabelProfile: r.plan.Profile, LabelProfileVersion: r.plan.Version, LabelComponent: comp, LabelDigest: digest},
-		})
-		if err != nil {
-			return fail(r.maybeRollback(ctx, mgr, rel, cur, deadline, fmt.Errorf("%s: %w", comp, err)))
-		}
 	}
 	r.actions.Store(comp, res.Action)
 	if g.onApply {
@@ -252,6 +229,101 @@ func (r *run) applyOne(ctx context.Context, waiter *wait.Waiter, store *credenti
 	r.ui.Update(comp, ui.StateReady, res.Action+" "+rel.Chart.Name+"@"+rel.Chart.Version, nil)
 	g.open(nil)
 	return nil
+}
+
+// maxInstallAttempts bounds the tries of one install against an API
+// server that stops answering.
+const maxInstallAttempts = 3
+
+// install makes one release match the plan: its namespace, its
+// credentials Secret, a repair of what an interrupted run left, then a
+// Helm install or upgrade, or nothing when the release already has this
+// plan's values.
+func (r *run) install(ctx context.Context, store *credentials.Store, rel plan.Release, deadline time.Time) (release.Result, *release.Info, *release.Manager, error) {
+	comp := rel.Component
+	wrap := func(err error) error { return fmt.Errorf("%s: %w", comp, err) }
+	if err := ensureNamespace(ctx, r.cluster, rel.Namespace); err != nil {
+		return release.Result{}, nil, nil, wrap(err)
+	}
+	if spec, ok := r.specs[comp]; ok {
+		r.mu.Lock()
+		want := r.creds[comp].Password
+		r.mu.Unlock()
+		cred, err := store.Ensure(ctx, spec, want, false)
+		if err != nil {
+			return release.Result{}, nil, nil, wrap(err)
+		}
+		r.mu.Lock()
+		r.creds[comp] = cred
+		r.mu.Unlock()
+	}
+	mgr, err := release.New(r.cluster.GetterFor(rel.Namespace), rel.Namespace, nil)
+	if err != nil {
+		return release.Result{}, nil, nil, err
+	}
+	// A release an interrupted run left pending would refuse every
+	// operation: repair it first, and say what was done.
+	if did, err := mgr.Repair(ctx, rel.Name, time.Until(deadline)); err != nil {
+		return release.Result{}, nil, mgr, wrap(err)
+	} else if did != "" {
+		r.ui.Warnf("%s: %s", comp, did)
+	}
+	digest := rel.Digest()
+	cur, err := mgr.Get(ctx, rel.Name)
+	if err != nil {
+		return release.Result{}, nil, mgr, wrap(err)
+	}
+	if cur != nil && cur.Status == "deployed" && cur.Labels[LabelDigest] == digest {
+		// Nothing changed since the last run: no Helm upgrade at all,
+		// only the readiness check.
+		return release.Result{Action: "unchanged", Revision: cur.Revision, ChartVersion: cur.ChartVersion, Objects: release.ParseObjects(cur.Manifest, rel.Namespace)}, cur, mgr, nil
+	}
+	res, err := mgr.Apply(ctx, release.Spec{
+		Name: rel.Name, Namespace: rel.Namespace, ChartPath: r.chartPath(comp), Values: rel.Values,
+		Timeout: time.Until(deadline), Wait: false,
+		Labels: map[string]string{LabelProfile: r.plan.Profile, LabelProfileVersion: r.plan.Version, LabelComponent: comp, LabelDigest: digest},
+	})
+	if err != nil {
+		if transient(err) {
+			return res, cur, mgr, wrap(err)
+		}
+		return res, cur, mgr, r.maybeRollback(ctx, mgr, rel, cur, deadline, wrap(err))
+	}
+	return res, cur, mgr, nil
+}
+
+// transient reports whether err says the API server did not answer, as
+// opposed to answering no.
+func transient(err error) bool {
+	if apierrors.IsServiceUnavailable(err) || apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) || apierrors.IsTooManyRequests(err) ||
+		utilnet.IsConnectionRefused(err) || utilnet.IsConnectionReset(err) || utilnet.IsProbableEOF(err) {
+		return true
+	}
+	// Helm flattens some errors into text.
+	msg := err.Error()
+	for _, s := range []string{"connect: connection refused", "connection reset by peer", "TLS handshake timeout", "http2: client connection lost", "etcdserver: request timed out", "the server is currently unable to handle the request"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// waitForAPI returns once the API server answers /readyz again, or when
+// ctx ends.
+func (r *run) waitForAPI(ctx context.Context) error {
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if _, err := r.cluster.Client.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
 }
 
 // startsAfter says what a queued release waits for, e.g.
