@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -372,6 +373,11 @@ func Render(ctx context.Context, s Spec, kubeVersion string) (Result, error) {
 	res := result("render", r)
 	var hooks strings.Builder
 	for _, h := range r.Hooks {
+		// `helm test` hooks never run in an install or upgrade: their
+		// images and requests are not the platform's.
+		if len(h.Events) > 0 && !slices.ContainsFunc(h.Events, func(e rspb.HookEvent) bool { return e != rspb.HookTest }) {
+			continue
+		}
 		fmt.Fprintf(&hooks, "---\n# Source: %s\n%s\n", h.Path, h.Manifest)
 	}
 	res.Manifest += hooks.String()

@@ -43,6 +43,7 @@ func testChart(t *testing.T, version string) string {
 		Templates: []*common.File{
 			{Name: "templates/deployment.yaml", Data: []byte(deployment)},
 			{Name: "templates/hook.yaml", Data: []byte(hook)},
+			{Name: "templates/tests/ping.yaml", Data: []byte("apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Release.Name }}-ping\n  annotations: {\"helm.sh/hook\": test}\nspec: {containers: [{name: ping, image: bats/bats:1.14.0}]}\n")},
 			{Name: "templates/ingressclass.yaml", Data: []byte("apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata:\n  name: web\nspec:\n  controller: example.com/web\n")},
 		},
 	}
@@ -161,6 +162,11 @@ func TestRenderWithoutCluster(t *testing.T) {
 	}
 	if !strings.Contains(res.Manifest, "replicas: 3") || !strings.Contains(res.Manifest, "web-migrate") {
 		t.Errorf("manifest:\n%s", res.Manifest)
+	}
+	// A `helm test` hook never runs in up: not in the manifest, so not in
+	// the bundle's image list or preflight's memory sum.
+	if strings.Contains(res.Manifest, "web-ping") {
+		t.Errorf("the test hook is in the manifest:\n%s", res.Manifest)
 	}
 }
 
