@@ -524,11 +524,11 @@ func (l *Locator) loginHint(ref string, err error) string {
 		return ""
 	}
 	host := strings.SplitN(strings.TrimPrefix(ref, "oci://"), "/", 2)[0]
-	msg := err.Error()
+	msg, lower := err.Error(), strings.ToLower(err.Error())
 	switch {
-	case strings.Contains(msg, "401") || strings.Contains(strings.ToLower(msg), "unauthorized") || strings.Contains(msg, "credential not found"):
+	case strings.Contains(msg, "status code 401") || strings.Contains(lower, "unauthorized") || strings.Contains(msg, "credential not found"):
 		return fmt.Sprintf("\nregistry %s asks for a login (HTTP 401) and the registry config %s has none it accepts: run `helm registry login %s`, or point --registry-config (or $HELM_REGISTRY_CONFIG) at the file that has one", host, l.o.RegistryConfig, host)
-	case strings.Contains(msg, "403") || strings.Contains(strings.ToLower(msg), "denied"):
+	case strings.Contains(msg, "status code 403") || strings.Contains(lower, "denied: "):
 		return fmt.Sprintf("\nregistry %s refused access (HTTP 403) with the login in %s: it may have expired or lack pull access to this repository; run `helm registry login %s` again", host, l.o.RegistryConfig, host)
 	}
 	return ""
