@@ -34,8 +34,9 @@ import (
 // pod stays unschedulable and up is certainly in its readiness wait when
 // the API server goes away. The other components start once the ingress
 // is installed (dependentsStart), so the outage meets their installs too:
-// each is tried again when the API server answers. After the outage the test adds the label; the
-// pod is scheduled and up must notice, through a restarted API server.
+// each is tried again when the API server answers. After the outage the
+// test adds the label; the pod is scheduled and up must notice, through a
+// restarted API server.
 func TestFaultAPIServerOutage(t *testing.T) {
 	if env.cluster == nil {
 		t.Skip("stopping the API server needs the hermetic cluster, not E2E_KUBECONFIG")
