@@ -60,61 +60,47 @@ func Write(out string, lf *lock.File, charts []Chart, images []string) error {
 	if err != nil {
 		return fmt.Errorf("bundle %s: %w", out, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp-")
-	if err != nil {
-		return fmt.Errorf("bundle %s: %w", out, err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	bw := bufio.NewWriter(tmp)
-	gz := gzip.NewWriter(bw)
-	tw := tar.NewWriter(gz)
-	w := &writer{tw: tw}
-	w.file(LockName, lockData)
-	sorted := slices.Clone(images)
-	slices.Sort(sorted)
-	sorted = slices.Compact(sorted)
-	var img bytes.Buffer
-	for _, i := range sorted {
-		img.WriteString(i + "\n")
-	}
-	w.file(ImagesName, img.Bytes())
-	written := map[string]string{} // entry name -> digest
-	for _, c := range charts {
-		name := entryName(c.Lock)
-		if d, ok := written[name]; ok {
-			if d != c.Lock.Digest {
-				return fmt.Errorf("bundle %s: two different charts named %s@%s (components share a name and version but not the content)", out, c.Lock.Name, c.Lock.Version)
-			}
-			continue
+	return lock.WriteAtomic(out, 0o600, func(f io.Writer) error {
+		bw := bufio.NewWriter(f)
+		gz := gzip.NewWriter(bw)
+		tw := tar.NewWriter(gz)
+		w := &writer{tw: tw}
+		w.file(LockName, lockData)
+		sorted := slices.Clone(images)
+		slices.Sort(sorted)
+		sorted = slices.Compact(sorted)
+		var img bytes.Buffer
+		for _, i := range sorted {
+			img.WriteString(i + "\n")
 		}
-		written[name] = c.Lock.Digest
-		if c.Lock.Format == lock.FormatDirectory {
-			w.dir(name, c.Path)
-		} else {
-			data, err := os.ReadFile(c.Path)
+		w.file(ImagesName, img.Bytes())
+		written := map[string]string{} // entry name -> digest
+		for _, c := range charts {
+			name := entryName(c.Lock)
+			if d, ok := written[name]; ok {
+				if d != c.Lock.Digest {
+					return fmt.Errorf("bundle %s: two different charts named %s@%s (components share a name and version but not the content)", out, c.Lock.Name, c.Lock.Version)
+				}
+				continue
+			}
+			written[name] = c.Lock.Digest
+			if c.Lock.Format == lock.FormatDirectory {
+				w.dir(name, c.Path)
+			} else {
+				data, err := os.ReadFile(c.Path)
+				if err != nil {
+					return fmt.Errorf("bundle %s: chart %s: %w", out, c.Lock.Name, err)
+				}
+				w.file(name, data)
+			}
+		}
+		for _, err := range []error{w.err, tw.Close(), gz.Close(), bw.Flush()} {
 			if err != nil {
-				return fmt.Errorf("bundle %s: chart %s: %w", out, c.Lock.Name, err)
+				return fmt.Errorf("bundle %s: %w", out, err)
 			}
-			w.file(name, data)
 		}
-	}
-	for _, err := range []error{w.err, tw.Close(), gz.Close(), bw.Flush()} {
-		if err != nil {
-			tmp.Close()
-			return fmt.Errorf("bundle %s: %w", out, err)
-		}
-	}
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("bundle %s: %w", out, err)
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
-		return fmt.Errorf("bundle %s: %w", out, err)
-	}
-	return nil
+		return nil
+	})
 }
 
 // writer writes tar entries with fixed times and modes, so the same

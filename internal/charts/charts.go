@@ -775,19 +775,7 @@ func (l *Locator) store(r Resolved, digest string, data []byte) (string, error) 
 			return "", err
 		}
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), "download-")
-	if err != nil {
-		return "", err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return "", err
-	}
-	if err := tmp.Close(); err != nil {
-		return "", err
-	}
-	if err := os.Rename(tmp.Name(), p); err != nil {
+	if err := lock.WriteFileAtomic(p, data, 0o600); err != nil {
 		return "", err
 	}
 	if err := os.WriteFile(l.refPath(r.Ref), []byte(digest+"\n"), 0o600); err != nil {
