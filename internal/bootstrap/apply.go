@@ -56,11 +56,18 @@ func (r *run) newReport() (*report.Up, map[string]*report.Component) {
 // than the number of components.
 func (r *run) apply(ctx context.Context) (*report.Up, error) {
 	rep, rows := r.newReport()
+	// gates[c] opens when the releases that need c may start: once c is
+	// Ready, or once it is applied if its profile says dependents start
+	// when it is installed.
+	gates := map[string]*gate{}
+	for _, rel := range r.plan.Releases {
+		gates[rel.Component] = &gate{ch: make(chan struct{}), onApply: rel.DependentsStart == profile.StartWhenInstalled}
+	}
 	for _, rel := range r.plan.Releases {
 		if rel.Warning != "" {
 			r.ui.Warnf("%s: %s", rel.Component, rel.Warning)
 		}
-		r.ui.Update(rel.Component, ui.StatePending, rel.Chart.Name+"@"+rel.Chart.Version+r.startsAfter(rel), nil)
+		r.ui.Update(rel.Component, ui.StatePending, rel.Chart.Name+"@"+rel.Chart.Version+startsAfter(rel, gates), nil)
 	}
 	waiter, err := wait.New(r.cluster.Config)
 	if err != nil {
@@ -77,13 +84,6 @@ func (r *run) apply(ctx context.Context) (*report.Up, error) {
 	defer cancel()
 	stopTicker := r.ui.StartTicker(250 * time.Millisecond)
 
-	// gates[c] opens when the releases that need c may start: once c is
-	// Ready, or once it is applied if its profile says dependents start
-	// when it is installed.
-	gates := map[string]*gate{}
-	for _, rel := range r.plan.Releases {
-		gates[rel.Component] = &gate{ch: make(chan struct{}), onApply: rel.DependentsStart == profile.StartWhenInstalled}
-	}
 	var mu sync.Mutex
 	results := map[string]error{}
 	defer func() {
@@ -328,14 +328,12 @@ func (r *run) waitForAPI(ctx context.Context) error {
 
 // startsAfter says what a queued release waits for, e.g.
 // ", starts when traefik is installed".
-func (r *run) startsAfter(rel plan.Release) string {
+func startsAfter(rel plan.Release, gates map[string]*gate) string {
 	var after []string
 	for _, n := range rel.Needs {
 		when := "Ready"
-		for _, d := range r.plan.Releases {
-			if d.Component == n && d.DependentsStart == profile.StartWhenInstalled {
-				when = "installed"
-			}
+		if gates[n].onApply {
+			when = "installed"
 		}
 		after = append(after, n+" is "+when)
 	}

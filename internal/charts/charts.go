@@ -502,9 +502,10 @@ func (l *Locator) registryClient() (*registry.Client, error) {
 	return c, nil
 }
 
-// plainHTTPClient is used for registries on loopback, which serve HTTP.
+// clientFor is a plain-HTTP client for a registry on loopback (which
+// serves HTTP), the shared registry client otherwise.
 func (l *Locator) clientFor(ref string) (*registry.Client, error) {
-	host := strings.SplitN(strings.TrimPrefix(ref, "oci://"), "/", 2)[0]
+	host := ociHost(ref)
 	h, _, err := net.SplitHostPort(host)
 	if err != nil {
 		h = host
@@ -517,13 +518,18 @@ func (l *Locator) clientFor(ref string) (*registry.Client, error) {
 	return l.registryClient()
 }
 
+// ociHost is the registry host[:port] of an oci:// reference.
+func ociHost(ref string) string {
+	return strings.SplitN(strings.TrimPrefix(ref, "oci://"), "/", 2)[0]
+}
+
 // loginHint says what to do when a registry refuses an OCI request for
 // want of a login (401) or with a login it does not accept (403).
 func (l *Locator) loginHint(ref string, err error) string {
 	if !strings.HasPrefix(ref, "oci://") {
 		return ""
 	}
-	host := strings.SplitN(strings.TrimPrefix(ref, "oci://"), "/", 2)[0]
+	host := ociHost(ref)
 	msg, lower := err.Error(), strings.ToLower(err.Error())
 	switch {
 	case strings.Contains(msg, "status code 401") || strings.Contains(lower, "unauthorized") || strings.Contains(msg, "credential not found"):
