@@ -193,8 +193,9 @@ func TestFaultSIGKILLRandom(t *testing.T) {
 	var points []string
 	for i := 0; killed < wantKilled && i < maxRounds; i++ {
 		// Every round changes every component, so a kill lands in real
-		// upgrades (and the gitops hook Job), not in a no-op run.
-		roundArgs := append(slices.Clone(args),
+		// upgrades (and the gitops hook Job, switched back on for these
+		// rounds), not in a no-op run.
+		roundArgs := append(slices.Clone(args), "--set", "gitops.redisSecretInit.enabled=true",
 			"--set", fmt.Sprintf("ingress.image=registry.example/fixture/ingress:2.%d", i),
 			"--set", fmt.Sprintf("ci.controller.numExecutors=%d", i+1),
 			"--set", fmt.Sprintf("gitops.image=registry.example/fixture/gitops:4.%d", i))

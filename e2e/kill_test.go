@@ -44,8 +44,9 @@ func TestSIGKILLThenUpConverges(t *testing.T) {
 	repaired := 0
 	for i, after := range []time.Duration{150 * time.Millisecond, 400 * time.Millisecond, 700 * time.Millisecond, 1100 * time.Millisecond, 1600 * time.Millisecond, 2200 * time.Millisecond} {
 		// Every round changes every component, so the killed run is in the
-		// middle of real upgrades (and the gitops hook Job), not a no-op.
-		args := append(slices.Clone(args),
+		// middle of real upgrades (and the gitops hook Job, switched back
+		// on for these rounds), not a no-op.
+		args := append(slices.Clone(args), "--set", "gitops.redisSecretInit.enabled=true",
 			"--set", fmt.Sprintf("ingress.image=registry.example/fixture/ingress:1.%d", i),
 			"--set", fmt.Sprintf("ci.controller.numExecutors=%d", i),
 			"--set", fmt.Sprintf("gitops.image=registry.example/fixture/gitops:3.%d", i))

@@ -233,6 +233,28 @@ func checkArgoCD(t *testing.T, password string) {
 	if _, err := env.client.CoreV1().Secrets("argocd").Get(ctx, "argocd-initial-admin-secret", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("argocd-initial-admin-secret: want none, got err %v", err)
 	}
+	// Redis's password: made by slipway before the install, read by the
+	// Redis Deployment; the chart's hook Job that would make it is off.
+	redis, err := env.client.CoreV1().Secrets("argocd").Get(ctx, "argocd-redis", metav1.GetOptions{})
+	if err != nil || len(redis.Data["auth"]) != 32 {
+		t.Errorf("argocd-redis: want a 32-character auth key made by slipway, got %v", err)
+	}
+	if _, err := env.client.BatchV1().Jobs("argocd").Get(ctx, "argocd-redis-secret-init", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("the redis-secret-init hook Job ran: %v", err)
+	}
+	dep, err := env.client.AppsV1().Deployments("argocd").Get(ctx, "argocd-redis", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads := false
+	for _, e := range dep.Spec.Template.Spec.Containers[0].Env {
+		if r := e.ValueFrom; r != nil && r.SecretKeyRef != nil && r.SecretKeyRef.Name == "argocd-redis" && r.SecretKeyRef.Key == "auth" {
+			reads = true
+		}
+	}
+	if !reads {
+		t.Error("the argocd-redis Deployment does not read its password from Secret argocd-redis, key auth")
+	}
 	app, err := env.dynamic.Resource(schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "applications"}).
 		Namespace("argocd").Get(ctx, "platform", metav1.GetOptions{})
 	if err != nil {

@@ -10,11 +10,14 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/slipwayhq/slipway/internal/app"
+	"github.com/slipwayhq/slipway/internal/credentials"
 	"github.com/slipwayhq/slipway/internal/report"
 )
 
@@ -240,4 +243,82 @@ func TestUpGitOpsRepo(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "slipway up --gitops-repo URL") {
 		t.Errorf("idle agent: exit %d, report:\n%s", r.code, r.stdout)
 	}
+}
+
+// TestGeneratedSecrets: a profile's `secrets` are made before the install
+// (so the chart's hook Job that would make them is off), kept across runs,
+// never printed; one something else made (an earlier profile version's
+// hook) is kept as it is; `down` removes only the ones slipway made.
+func TestGeneratedSecrets(t *testing.T) {
+	ctx := context.Background()
+	secrets := env.client.CoreV1().Secrets
+	run := func(prefix string, extra ...string) result {
+		t.Helper()
+		args := append([]string{"up", "--kubeconfig", env.kubeconfig, "--profile", fixtureProfile(t, prefix),
+			"--chart-mirror", sources.http.URL(), "--timeout", "2m", "-o", "json"}, extra...)
+		r := slipway(t, args...)
+		if r.code != 0 {
+			t.Fatalf("up exited %d:\n%s", r.code, r.stderr)
+		}
+		return r
+	}
+	value := func(ns string) (string, map[string]string) {
+		t.Helper()
+		s, err := secrets(ns).Get(ctx, "gitops-redis", metav1.GetOptions{})
+		if err != nil {
+			t.Fatalf("secret %s/gitops-redis: %v", ns, err)
+		}
+		return string(s.Data["auth"]), s.Labels
+	}
+	// The namespace exists beforehand, so down keeps it and must remove
+	// the Secret itself.
+	for _, ns := range []string{"gensec-gitops", "genkeep-gitops"} {
+		if _, err := env.client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { env.client.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}) })
+	}
+
+	first := run("gensec")
+	made, labels := value("gensec-gitops")
+	if len(made) != 32 || labels[credentials.LabelManagedBy] != credentials.ManagedBy || labels[credentials.LabelComponent] != "gitops" {
+		t.Errorf("generated secret: %d chars, labels %v; want 32 chars labelled for component gitops", len(made), labels)
+	}
+	if strings.Contains(first.stdout+first.stderr, made) {
+		t.Error("up printed the generated value")
+	}
+	if _, err := env.client.BatchV1().Jobs("gensec-gitops").Get(ctx, "gitops-redis-secret-init", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("the chart's hook Job ran although the profile switches it off: %v", err)
+	}
+	// An upgrade keeps the value.
+	run("gensec", "--set", "gitops.image=registry.example/fixture/gitops:3.1")
+	if again, _ := value("gensec-gitops"); again != made {
+		t.Error("an upgrade changed the generated value")
+	}
+
+	// Made by an earlier profile's hook: kept, not relabelled.
+	if _, err := secrets("genkeep-gitops").Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "gitops-redis"}, Data: map[string][]byte{"auth": []byte("made-by-a-hook")}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	run("genkeep")
+	if kept, labels := value("genkeep-gitops"); kept != "made-by-a-hook" || labels[credentials.LabelManagedBy] != "" {
+		t.Errorf("a Secret slipway did not make: value %q, labels %v; want it untouched", kept, labels)
+	}
+
+	// down (of the genkeep components, the last installed) keeps the
+	// hook-made Secret; the gensec one slipway made goes with its own down.
+	if r := slipway(t, "down", "--kubeconfig", env.kubeconfig, "--yes", "gitops"); r.code != 0 {
+		t.Fatalf("down exited %d:\n%s", r.code, r.stderr)
+	}
+	if kept, _ := value("genkeep-gitops"); kept != "made-by-a-hook" {
+		t.Error("down removed a Secret slipway did not make")
+	}
+	run("gensec")
+	if r := slipway(t, "down", "--kubeconfig", env.kubeconfig, "--yes", "gitops"); r.code != 0 {
+		t.Fatalf("down exited %d:\n%s", r.code, r.stderr)
+	}
+	if _, err := secrets("gensec-gitops").Get(ctx, "gitops-redis", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("down left the Secret slipway made: %v", err)
+	}
+	slipway(t, "down", "--kubeconfig", env.kubeconfig, "--yes", "ingress", "ci")
 }

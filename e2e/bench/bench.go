@@ -18,6 +18,7 @@ import (
 	"github.com/slipwayhq/slipway/e2e/chartsrv"
 	"github.com/slipwayhq/slipway/e2e/sim"
 	"github.com/slipwayhq/slipway/internal/app"
+	"github.com/slipwayhq/slipway/internal/credentials"
 	"github.com/slipwayhq/slipway/internal/profile"
 	"github.com/slipwayhq/slipway/internal/report"
 	"github.com/slipwayhq/slipway/profiles"
@@ -320,7 +321,7 @@ func decodeUp(stdout, action string) (report.Up, error) {
 type step struct {
 	comp             report.Component
 	valuesFile       string
-	secret           *corev1.Secret // created before the install, as a walkthrough says
+	secrets          []*corev1.Secret // created before the install, as a walkthrough says
 	createsNamespace bool
 }
 
@@ -357,12 +358,19 @@ func (b *bench) manualSteps(ctx context.Context, s *platformSuite, rep report.Up
 		if err := os.WriteFile(st.valuesFile, []byte(r.stdout), 0o600); err != nil {
 			return nil, err
 		}
-		if ns, name, ok := strings.Cut(c.Secret, "/"); ok {
-			sec, err := b.cluster.Client.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
-			if err != nil {
-				return nil, fmt.Errorf("credentials secret of %s: %w", c.Name, err)
-			}
-			st.secret = &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: sec.Name, Namespace: sec.Namespace}, Type: sec.Type, Data: sec.Data}
+		// Every Secret slipway made for the component: its credentials
+		// and the internal ones its profile has slipway make in place of
+		// a chart hook (Argo CD's Redis password).
+		list, err := b.cluster.Client.CoreV1().Secrets(c.Namespace).List(ctx, metav1.ListOptions{
+			LabelSelector: credentials.LabelManagedBy + "=" + credentials.ManagedBy + "," + credentials.LabelComponent + "=" + c.Name})
+		if err != nil {
+			return nil, fmt.Errorf("secrets of %s: %w", c.Name, err)
+		}
+		for _, sec := range list.Items {
+			st.secrets = append(st.secrets, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: sec.Name, Namespace: sec.Namespace}, Type: sec.Type, Data: sec.Data})
+		}
+		if c.Secret != "" && len(st.secrets) == 0 {
+			return nil, fmt.Errorf("credentials secret %s of %s not found", c.Secret, c.Name)
 		}
 		steps = append(steps, st)
 	}
@@ -379,8 +387,11 @@ func (b *bench) helmAll(ctx context.Context, home, mirror string, steps []step, 
 	start := time.Now()
 	for _, st := range steps {
 		c := st.comp
-		if secrets && st.secret != nil {
-			if err := b.createSecret(ctx, st.secret); err != nil {
+		for _, sec := range st.secrets {
+			if !secrets {
+				break
+			}
+			if err := b.createSecret(ctx, sec); err != nil {
 				return 0, 0, err
 			}
 		}

@@ -25,7 +25,7 @@ default values and hostnames. Every released version is kept, so
 Examples:
   slipway profiles list
   slipway profiles show default
-  slipway profiles show default@1.1.0 > my-profile.yaml   # then: slipway up --profile ./my-profile.yaml`,
+  slipway profiles show default@1.2.0 > my-profile.yaml   # then: slipway up --profile ./my-profile.yaml`,
 		Commands: []*cli.Command{
 			{
 				Name:  "list",

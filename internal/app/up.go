@@ -42,7 +42,7 @@ credentials. Re-running it is safe: passwords are never rotated.
 
 A component starts when the components it needs are Ready, or as soon as
 they are installed when their profile says "dependentsStart: installed"
-(default@1.1.0: Jenkins and Argo CD install while Traefik's pod starts;
+(default@1.1.0 and later: Jenkins and Argo CD install while Traefik's pod starts;
 ingress-nginx's dependents wait for its admission webhook to be Ready).
 
 Before installing, preflight checks that every chart supports the

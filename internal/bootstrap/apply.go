@@ -257,6 +257,12 @@ func (r *run) install(ctx context.Context, store *credentials.Store, rel plan.Re
 		r.creds[comp] = cred
 		r.mu.Unlock()
 	}
+	for _, g := range rel.Generated {
+		in := credentials.Internal{Component: comp, Namespace: rel.Namespace, Name: g.Name, Key: g.Key, Length: g.Length}
+		if _, err := store.EnsureInternal(ctx, in); err != nil {
+			return release.Result{}, nil, nil, wrap(err)
+		}
+	}
 	mgr, err := release.New(r.cluster.GetterFor(rel.Namespace), rel.Namespace, nil)
 	if err != nil {
 		return release.Result{}, nil, nil, err
@@ -397,6 +403,14 @@ func (r *run) dryRun(ctx context.Context) (*report.Up, error) {
 	return rep, errors.Join(errs...)
 }
 
+func generatedNames(gs []profile.GeneratedSecret) []string {
+	var out []string
+	for _, g := range gs {
+		out = append(out, g.Name)
+	}
+	return out
+}
+
 func (r *run) inventoryEntries() []inventory.Entry {
 	var out []inventory.Entry
 	for _, rel := range r.plan.Releases {
@@ -404,7 +418,8 @@ func (r *run) inventoryEntries() []inventory.Entry {
 			Component: rel.Component, Namespace: rel.Namespace, Release: rel.Name,
 			Chart: rel.Chart.Name, Version: rel.Chart.Version, Needs: rel.Needs,
 			Secret: rel.Secret, URL: rel.URL,
-			Profile: r.plan.Profile, ProfileVersion: r.plan.Version,
+			Generated: generatedNames(rel.Generated),
+			Profile:   r.plan.Profile, ProfileVersion: r.plan.Version,
 		}
 		if c := r.component(rel.Component); c != nil && c.Credentials != nil {
 			e.BcryptPaths, e.MtimePaths = c.Credentials.Inject.Bcrypt, c.Credentials.Inject.BcryptMtime

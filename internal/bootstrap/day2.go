@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
 
 	"github.com/slipwayhq/slipway/internal/credentials"
@@ -86,6 +87,28 @@ func Status(ctx context.Context, ko kube.Options) ([]report.Status, error) {
 		out = append(out, st)
 	}
 	return out, nil
+}
+
+// deleteGenerated removes the component's internal Secrets that slipway
+// made; one made by something else (a chart hook of an earlier profile
+// version) is left where it is.
+func deleteGenerated(ctx context.Context, client kubernetes.Interface, e inventory.Entry) error {
+	for _, name := range e.Generated {
+		s, err := client.CoreV1().Secrets(e.Namespace).Get(ctx, name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("%s: read secret %s/%s: %w", e.Component, e.Namespace, name, err)
+		}
+		if s.Labels[credentials.LabelManagedBy] != credentials.ManagedBy {
+			continue
+		}
+		if err := client.CoreV1().Secrets(e.Namespace).Delete(ctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("%s: delete secret %s/%s: %w", e.Component, e.Namespace, name, err)
+		}
+	}
+	return nil
 }
 
 // orderEntries sorts entries in needs order (dependencies first).
@@ -409,6 +432,9 @@ func Down(ctx context.Context, o DownOptions, printer *ui.Printer) error {
 			}
 		}
 		if !o.KeepCredentials {
+			if err := deleteGenerated(ctx, cluster.Client, e); err != nil {
+				return err
+			}
 			if err := inventory.Remove(ctx, cluster.Client, e.Component); err != nil {
 				return err
 			}

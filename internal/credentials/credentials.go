@@ -140,6 +140,57 @@ func (s *Store) Ensure(ctx context.Context, spec Spec, provided string, dryRun b
 	return cred, nil
 }
 
+// Internal is a Secret holding one random value a component's chart reads
+// (a profile's secrets), such as Argo CD's Redis password. It is not a
+// login: never read back, never shown.
+type Internal struct {
+	Component, Namespace, Name, Key string
+	Length                          int
+}
+
+// EnsureInternal creates the Secret with a new random value when no Secret
+// of that name exists, and reports whether it did. An existing one is kept
+// whoever made it (an earlier profile version let a chart hook make it),
+// so the component's stored data stays readable; one without the key is
+// an error that says how to recover.
+func (s *Store) EnsureInternal(ctx context.Context, in Internal) (bool, error) {
+	existing, err := s.Client.CoreV1().Secrets(in.Namespace).Get(ctx, in.Name, metav1.GetOptions{})
+	switch {
+	case err == nil:
+		if _, ok := existing.Data[in.Key]; !ok {
+			return false, fmt.Errorf("secret %s/%s exists without key %q, which component %s's chart reads: delete it (`kubectl -n %s delete secret %s`) and run `slipway up` again to generate a new one",
+				in.Namespace, in.Name, in.Key, in.Component, in.Namespace, in.Name)
+		}
+		return false, nil
+	case apierrors.IsNotFound(err):
+	case apierrors.IsForbidden(err):
+		return false, fmt.Errorf("not allowed to read secret %s/%s (an internal secret of component %s): slipway needs get and create on secrets in namespace %s: %w", in.Namespace, in.Name, in.Component, in.Namespace, err)
+	default:
+		return false, fmt.Errorf("read secret %s/%s: %w", in.Namespace, in.Name, err)
+	}
+	// Letters and digits only: the value may end up on a command line
+	// (redis-server --requirepass) or in a URL.
+	value, err := password.Generate(in.Length, in.Length/4, 0, false, true)
+	if err != nil {
+		return false, fmt.Errorf("generate secret %s/%s: %w", in.Namespace, in.Name, err)
+	}
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: in.Name, Namespace: in.Namespace,
+			Labels: map[string]string{LabelManagedBy: ManagedBy, LabelComponent: in.Component},
+		},
+		Type: corev1.SecretTypeOpaque,
+		Data: map[string][]byte{in.Key: []byte(value)},
+	}
+	if _, err := s.Client.CoreV1().Secrets(in.Namespace).Create(ctx, secret, metav1.CreateOptions{}); err != nil {
+		if apierrors.IsAlreadyExists(err) {
+			return false, nil
+		}
+		return false, fmt.Errorf("create secret %s/%s: %w", in.Namespace, in.Name, err)
+	}
+	return true, nil
+}
+
 // Rotate replaces the component's password with a new one (or provided).
 func (s *Store) Rotate(ctx context.Context, spec Spec, provided string) (Credential, error) {
 	existing, err := s.Client.CoreV1().Secrets(spec.Namespace).Get(ctx, spec.SecretName, metav1.GetOptions{})

@@ -163,3 +163,43 @@ func TestMasked(t *testing.T) {
 		t.Fatal(c.Password)
 	}
 }
+
+func TestEnsureInternal(t *testing.T) {
+	ctx := context.Background()
+	client := fake.NewClientset()
+	s := &Store{Client: client, Now: clock}
+	in := Internal{Component: "argocd", Namespace: "argocd", Name: "argocd-redis", Key: "auth", Length: 32}
+	created, err := s.EnsureInternal(ctx, in)
+	if err != nil || !created {
+		t.Fatalf("first ensure: created %v, %v", created, err)
+	}
+	sec, err := client.CoreV1().Secrets("argocd").Get(ctx, "argocd-redis", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	value := string(sec.Data["auth"])
+	if len(value) != 32 || strings.Trim(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != "" {
+		t.Errorf("value %d chars, want 32 letters and digits", len(value))
+	}
+	if sec.Labels[LabelManagedBy] != ManagedBy || sec.Labels[LabelComponent] != "argocd" {
+		t.Errorf("labels %v", sec.Labels)
+	}
+	if created, err := s.EnsureInternal(ctx, in); err != nil || created {
+		t.Fatalf("second ensure: created %v, %v", created, err)
+	}
+	if again, _ := client.CoreV1().Secrets("argocd").Get(ctx, "argocd-redis", metav1.GetOptions{}); string(again.Data["auth"]) != value {
+		t.Error("the second ensure changed the value")
+	}
+
+	// One an earlier chart hook made is kept as it is; one without the key
+	// is an error that says how to recover.
+	client.CoreV1().Secrets("argocd").Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "hook-made", Namespace: "argocd"}, Data: map[string][]byte{"auth": []byte("x")}}, metav1.CreateOptions{})
+	if created, err := s.EnsureInternal(ctx, Internal{Component: "argocd", Namespace: "argocd", Name: "hook-made", Key: "auth", Length: 32}); err != nil || created {
+		t.Errorf("hook-made secret: created %v, %v", created, err)
+	}
+	_, err = s.EnsureInternal(ctx, Internal{Component: "argocd", Namespace: "argocd", Name: "hook-made", Key: "password", Length: 32})
+	want := "secret argocd/hook-made exists without key \"password\", which component argocd's chart reads: delete it (`kubectl -n argocd delete secret hook-made`) and run `slipway up` again to generate a new one"
+	if err == nil || err.Error() != want {
+		t.Errorf("missing key: %v\nwant: %s", err, want)
+	}
+}

@@ -30,6 +30,9 @@ type Entry struct {
 	Version   string   `json:"version"`
 	Needs     []string `json:"needs,omitempty"`
 	Secret    string   `json:"secret,omitempty"` // credentials Secret in Namespace
+	// Generated are the internal Secrets (in Namespace) the profile has
+	// slipway create for the chart; `down` removes the ones slipway made.
+	Generated []string `json:"generatedSecrets,omitempty"`
 	// BcryptPaths and MtimePaths are the values paths that hold a hash of
 	// the password (charts that take a hash), for `credentials rotate`.
 	BcryptPaths    []string `json:"bcryptPaths,omitempty"`

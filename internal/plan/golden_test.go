@@ -36,6 +36,9 @@ func TestShippedProfilesGolden(t *testing.T) {
 		{"default-1.1.0-flux-nginx", "default@1.1.0", map[string]string{"gitops": "flux", "ingress": "nginx"}, ""},
 		{"classic-1.1.0-traefik", "classic@1.1.0", map[string]string{"ingress": "traefik"}, "https://github.com/example/platform.git"},
 		{"minimal-1.1.0", "minimal@1.1.0", nil, ""},
+		// 1.2.0: slipway makes Argo CD's Redis Secret; its hook Job is off.
+		{"default-1.2.0", "default@1.2.0", nil, ""},
+		{"classic-1.2.0-argocd", "classic@1.2.0", map[string]string{"gitops": "argocd"}, "https://github.com/example/platform.git"},
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {

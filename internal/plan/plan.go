@@ -58,6 +58,9 @@ type Release struct {
 	Warning         string         `json:"warning,omitempty"`
 	// Secret is the credentials Secret (in Namespace), empty if none.
 	Secret string `json:"secret,omitempty"`
+	// Generated are the internal Secrets created before the install when
+	// absent (profile field secrets).
+	Generated []profile.GeneratedSecret `json:"generatedSecrets,omitempty"`
 }
 
 // Plan is the ordered list of releases.
@@ -99,6 +102,7 @@ func Build(in Input) (*Plan, error) {
 		if c.DependentsStart == profile.StartWhenInstalled {
 			r.DependentsStart = c.DependentsStart
 		}
+		r.Generated = c.Secrets
 		if r.Name == "" {
 			r.Name = c.Name
 		}

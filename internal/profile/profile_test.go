@@ -12,8 +12,15 @@ import (
 
 func TestDecodeInvalid(t *testing.T) {
 	cases := map[string]string{
-		"invalid-unknown-field.yaml":    `invalid profile: testdata/invalid-unknown-field.yaml:9: components[0].namespce: unknown field "namespce", did you mean "namespace"? (known: name, group, option, ingressClass, chart, namespace, release, needs, dependentsStart, values, host, credentials, warning, enabledBy)`,
+		"invalid-unknown-field.yaml":    `invalid profile: testdata/invalid-unknown-field.yaml:9: components[0].namespce: unknown field "namespce", did you mean "namespace"? (known: name, group, option, ingressClass, chart, namespace, release, needs, dependentsStart, values, host, credentials, secrets, warning, enabledBy)`,
 		"invalid-dependents-start.yaml": `invalid profile: testdata/invalid-dependents-start.yaml: components[0].dependentsStart: "applied" is not a choice: ready (the default: dependents wait until it is Ready) or installed (dependents start once its release is applied)`,
+		"invalid-secrets.yaml": `invalid profile: 6 problems:
+  testdata/invalid-secrets.yaml: components[0].secrets[0].length: 8 is too short: at least 16
+  testdata/invalid-secrets.yaml: components[0].secrets[1].name: secret "agent-redis" is listed twice
+  testdata/invalid-secrets.yaml: components[0].secrets[1].key: required: a Secret data key (letters, digits, '-', '_', '.'), got "a/b"
+  testdata/invalid-secrets.yaml: components[0].secrets[2].name: "agent-admin" is the credentials Secret of agent: give the generated Secret another name
+  testdata/invalid-secrets.yaml: components[0].secrets[3].name: "Agent_Cache" is not a valid Secret name
+  testdata/invalid-secrets.yaml: components[0].secrets[3].key: required: a Secret data key (letters, digits, '-', '_', '.'), got ""`,
 		"invalid-constraint.yaml":       `invalid profile: testdata/invalid-constraint.yaml: components[0].chart.version: invalid semver constraint "~5.x.y": improper constraint: "~5.x.y"`,
 		"invalid-needs.yaml": `invalid profile: 2 problems:
   testdata/invalid-needs.yaml: components[0].needs: "nope" is neither a component nor a group of this profile

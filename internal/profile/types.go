@@ -44,7 +44,12 @@ type Component struct {
 	Values          map[string]any `json:"values,omitempty" yaml:"values"`
 	Host            *Host          `json:"host,omitempty" yaml:"host"`
 	Credentials     *Credentials   `json:"credentials,omitempty" yaml:"credentials"`
-	Warning         string         `json:"warning,omitempty" yaml:"warning"`
+	// Secrets are Secrets the chart reads but leaves to someone else to
+	// create, each holding one random value (e.g. Argo CD's Redis
+	// password, which its chart otherwise makes in a pre-install hook Job
+	// that every install waits for).
+	Secrets []GeneratedSecret `json:"secrets,omitempty" yaml:"secrets"`
+	Warning string            `json:"warning,omitempty" yaml:"warning"`
 	// EnabledBy names a flag without which the component is left out:
 	// "gitops-repo" (installed only when --gitops-repo is given).
 	EnabledBy string `json:"enabledBy,omitempty" yaml:"enabledBy"`
@@ -88,6 +93,17 @@ type Credentials struct {
 	Inject      Inject `json:"inject" yaml:"inject"`
 }
 
+// GeneratedSecret is a Secret slipway creates in the component's namespace
+// before the install, with one key holding a random value, only if no
+// Secret of that name exists: a value made once (by slipway or by whatever
+// made it before) is kept across runs. It is internal to the component:
+// never printed, not part of its credentials.
+type GeneratedSecret struct {
+	Name   string `json:"name" yaml:"name"`
+	Key    string `json:"key" yaml:"key"`
+	Length int    `json:"length,omitempty" yaml:"length"`
+}
+
 // Inject says how the chart consumes the credentials: values paths that
 // receive the Secret's name and keys (charts that take a Secret), or a
 // bcrypt hash of the password and its mtime (charts that take a hash).
@@ -105,6 +121,8 @@ const (
 	MinLength      = 16
 	DefaultDigits  = 4
 	DefaultSymbols = 2
+	// DefaultSecretLength is the length of a generated internal value.
+	DefaultSecretLength = 32
 )
 
 // ApplyDefaults fills in what a profile may leave out.
@@ -113,6 +131,11 @@ func (p *Profile) ApplyDefaults() {
 		c := &p.Components[i]
 		if c.Release == "" {
 			c.Release = c.Name
+		}
+		for j := range c.Secrets {
+			if c.Secrets[j].Length == 0 {
+				c.Secrets[j].Length = DefaultSecretLength
+			}
 		}
 		if cr := c.Credentials; cr != nil {
 			if cr.Username == "" {

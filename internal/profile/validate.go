@@ -50,7 +50,9 @@ func (e *ValidationError) Error() string {
 
 var (
 	dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
-	keyPath  = regexp.MustCompile(`^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$`)
+	// secretKey is what a Secret's data key may be.
+	secretKey = regexp.MustCompile(`^[-._a-zA-Z0-9]+$`)
+	keyPath   = regexp.MustCompile(`^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$`)
 )
 
 // Validate checks everything a profile promises, returning all problems.
@@ -133,6 +135,26 @@ func (p *Profile) Validate() error {
 				add(cf+".inject", "say how the chart consumes the password: existingSecret (a Secret name) or bcrypt (a hash) values paths")
 			}
 			checkPaths(all, cf+".inject", add)
+		}
+		seen := map[string]bool{}
+		for j, s := range c.Secrets {
+			sf := fmt.Sprintf("%s.secrets[%d]", f, j)
+			if !dnsLabel.MatchString(s.Name) {
+				add(sf+".name", "%q is not a valid Secret name", s.Name)
+			}
+			if seen[s.Name] {
+				add(sf+".name", "secret %q is listed twice", s.Name)
+			}
+			seen[s.Name] = true
+			if cr := c.Credentials; cr != nil && s.Name == cr.SecretName {
+				add(sf+".name", "%q is the credentials Secret of %s: give the generated Secret another name", s.Name, c.Name)
+			}
+			if !secretKey.MatchString(s.Key) || len(s.Key) > 253 {
+				add(sf+".key", "required: a Secret data key (letters, digits, '-', '_', '.'), got %q", s.Key)
+			}
+			if s.Length < MinLength {
+				add(sf+".length", "%d is too short: at least %d", s.Length, MinLength)
+			}
 		}
 	}
 	for g, opts := range groups {
