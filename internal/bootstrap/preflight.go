@@ -12,6 +12,7 @@ import (
 
 	"github.com/slipwayhq/slipway/internal/cluster"
 	"github.com/slipwayhq/slipway/internal/hostip"
+	"github.com/slipwayhq/slipway/internal/plan"
 	"github.com/slipwayhq/slipway/internal/preflight"
 	"github.com/slipwayhq/slipway/internal/release"
 )
@@ -117,13 +118,18 @@ func (r *run) preflight(ctx context.Context) error {
 			if preflight.KubeVersion(ver.GitVersion, []preflight.Chart{{KubeVersion: metas[i].KubeVersion}}) != nil {
 				return // reported below; Helm would not render it either
 			}
-			// A chart that does not render fails the install with Helm's
-			// own message; preflight then has nothing to count for it.
-			res, err := release.Render(ctx, release.Spec{Name: rel.Name, Namespace: rel.Namespace, ChartPath: path, Values: rel.Values}, ver.GitVersion)
-			if err != nil {
-				return
+			manifest := r.deployedManifest(ctx, rel)
+			if manifest == "" {
+				// A chart that does not render fails the install with
+				// Helm's own message; preflight then has nothing to count
+				// for it.
+				res, err := release.Render(ctx, release.Spec{Name: rel.Name, Namespace: rel.Namespace, ChartPath: path, Values: rel.Values}, ver.GitVersion)
+				if err != nil {
+					return
+				}
+				manifest = res.Manifest
 			}
-			ws, err := preflight.Workloads(res.Manifest, rel.Namespace)
+			ws, err := preflight.Workloads(manifest, rel.Namespace)
 			if err != nil {
 				return
 			}
@@ -157,6 +163,24 @@ func (r *run) preflight(ctx context.Context) error {
 		}
 	}
 	return preflightFailed(failed)
+}
+
+// deployedManifest returns the manifest of the release as deployed when it
+// already has this plan's chart and values (its digest label matches), so
+// that preflight counts the workloads from it instead of rendering the
+// chart again: the render was most of a no-op run's time with the real
+// charts. It returns "" when the release is absent, not deployed, or
+// differs from the plan.
+func (r *run) deployedManifest(ctx context.Context, rel plan.Release) string {
+	mgr, err := release.New(r.cluster.GetterFor(rel.Namespace), rel.Namespace, nil)
+	if err != nil {
+		return ""
+	}
+	cur, err := mgr.Get(ctx, rel.Name)
+	if err != nil || cur == nil || cur.Status != "deployed" || cur.Labels[LabelDigest] != rel.Digest() {
+		return ""
+	}
+	return cur.Manifest
 }
 
 // waitDNS waits for the background DNS check, so its warning is not lost.

@@ -21,7 +21,7 @@ func TestDecodeInvalid(t *testing.T) {
   testdata/invalid-secrets.yaml: components[0].secrets[2].name: "agent-admin" is the credentials Secret of agent: give the generated Secret another name
   testdata/invalid-secrets.yaml: components[0].secrets[3].name: "Agent_Cache" is not a valid Secret name
   testdata/invalid-secrets.yaml: components[0].secrets[3].key: required: a Secret data key (letters, digits, '-', '_', '.'), got ""`,
-		"invalid-constraint.yaml":       `invalid profile: testdata/invalid-constraint.yaml: components[0].chart.version: invalid semver constraint "~5.x.y": improper constraint: "~5.x.y"`,
+		"invalid-constraint.yaml": `invalid profile: testdata/invalid-constraint.yaml: components[0].chart.version: invalid semver constraint "~5.x.y": improper constraint: "~5.x.y"`,
 		"invalid-needs.yaml": `invalid profile: 2 problems:
   testdata/invalid-needs.yaml: components[0].needs: "nope" is neither a component nor a group of this profile
   testdata/invalid-needs.yaml: components: needs form a cycle: a → b → a`,
