@@ -23,6 +23,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/credentials"
 	"github.com/slipwayhq/slipway/internal/inventory"
 	"github.com/slipwayhq/slipway/internal/kube"
+	"github.com/slipwayhq/slipway/internal/plan"
 	"github.com/slipwayhq/slipway/internal/release"
 	"github.com/slipwayhq/slipway/internal/report"
 	"github.com/slipwayhq/slipway/internal/ui"
@@ -338,6 +339,9 @@ func Template(ctx context.Context, opts Options, printer *ui.Printer, out io.Wri
 	for i, rel := range r.plan.Releases {
 		res := rendered[i]
 		head := fmt.Sprintf("# slipway: component %s, chart %s@%s, release %s/%s\n", rel.Component, rel.Chart.Name, rel.Chart.Version, rel.Namespace, rel.Name)
+		if reads := r.secretsRead(rel); len(reads) > 0 {
+			head += fmt.Sprintf("# slipway: the chart reads Secret %s, which `slipway up` creates; applied by hand, create it first\n", strings.Join(reads, ", "))
+		}
 		if dir != "" {
 			if err := os.MkdirAll(dir, 0o700); err != nil {
 				return err
@@ -350,6 +354,20 @@ func Template(ctx context.Context, opts Options, printer *ui.Printer, out io.Wri
 		fmt.Fprintf(out, "---\n%s%s\n", head, strings.TrimPrefix(res.Manifest, "---\n"))
 	}
 	return nil
+}
+
+// secretsRead lists, as namespace/name, the Secrets slipway creates that
+// the release's chart reads: a credentials Secret handed to the chart by
+// name, and the profile's generated secrets.
+func (r *run) secretsRead(rel plan.Release) []string {
+	var out []string
+	if c := r.component(rel.Component); c != nil && c.Credentials != nil && len(c.Credentials.Inject.ExistingSecret) > 0 {
+		out = append(out, rel.Namespace+"/"+rel.Secret)
+	}
+	for _, g := range rel.Generated {
+		out = append(out, rel.Namespace+"/"+g.Name)
+	}
+	return out
 }
 
 // DownOptions are the inputs of `slipway down`.

@@ -17,9 +17,11 @@
 //	  namespace: jenkins
 //	  release: jenkins     # default: name
 //	  needs: [ingress]     # component or group names
+//	  dependentsStart: ready   # or installed: dependents start once this is applied
 //	  values: {...}        # default Helm values
 //	  host: {prefix: jenkins, paths: [controller.ingress.hostName], classPaths: [controller.ingress.ingressClassName]}
 //	  credentials: {username: admin, inject: {existingSecret: [controller.admin.existingSecret]}}
+//	  secrets: [{name: argocd-redis, key: auth}]   # made before the install if absent (in place of a chart's hook Job); never printed
 //
 // Decoding is strict (unknown fields are errors with their line) and
 // Validate reports every problem at once, each with file and field path,
