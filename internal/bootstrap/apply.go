@@ -267,18 +267,23 @@ func (r *run) install(ctx context.Context, store *credentials.Store, rel plan.Re
 	if err != nil {
 		return release.Result{}, nil, nil, err
 	}
-	// A release an interrupted run left pending would refuse every
-	// operation: repair it first, and say what was done.
-	if did, err := mgr.Repair(ctx, rel.Name, time.Until(deadline)); err != nil {
-		return release.Result{}, nil, mgr, wrap(err)
-	} else if did != "" {
-		r.ui.Warnf("%s: %s", comp, did)
-	}
-	digest := rel.Digest()
 	cur, err := mgr.Get(ctx, rel.Name)
 	if err != nil {
 		return release.Result{}, nil, mgr, wrap(err)
 	}
+	// A release an interrupted run left pending would refuse every
+	// operation: repair it first, and say what was done.
+	if cur != nil && cur.Pending() {
+		if did, err := mgr.Repair(ctx, rel.Name, time.Until(deadline)); err != nil {
+			return release.Result{}, nil, mgr, wrap(err)
+		} else if did != "" {
+			r.ui.Warnf("%s: %s", comp, did)
+		}
+		if cur, err = mgr.Get(ctx, rel.Name); err != nil {
+			return release.Result{}, nil, mgr, wrap(err)
+		}
+	}
+	digest := rel.Digest()
 	if cur != nil && cur.Status == "deployed" && cur.Labels[LabelDigest] == digest {
 		// Nothing changed since the last run: no Helm upgrade at all,
 		// only the readiness check.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fluxcd/cli-utils/pkg/kstatus/status"
@@ -278,24 +279,39 @@ func (w *Waiter) Check(ctx context.Context, t Target) ([]ResourceStatus, error) 
 // checkPending is Check that fetches only the objects not in seenReady,
 // and adds the ones now ready to it.
 func (w *Waiter) checkPending(ctx context.Context, t Target, seenReady map[Object]ResourceStatus) ([]ResourceStatus, error) {
-	out := make([]ResourceStatus, 0, len(t.Objects))
-	for _, o := range t.Objects {
+	out := make([]ResourceStatus, len(t.Objects))
+	errs := make([]error, len(t.Objects))
+	// The objects not yet seen ready are fetched a few at a time: a chart
+	// such as Argo CD's has dozens, and one after the other they were most
+	// of a no-op run's readiness check.
+	sem := make(chan struct{}, checkConcurrency)
+	var wg sync.WaitGroup
+	for i, o := range t.Objects {
 		if s, ok := seenReady[o]; ok {
-			out = append(out, s)
+			out[i] = s
 			continue
 		}
-		s, err := w.check(ctx, o)
-		if err != nil {
-			return nil, err
-		}
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			out[i], errs[i] = w.check(ctx, o)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for i, s := range out {
 		if s.State == Ready {
-			seenReady[o] = s
+			seenReady[t.Objects[i]] = s
 		}
-		out = append(out, s)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Object.String() < out[j].Object.String() })
 	return out, nil
 }
+
+// checkConcurrency bounds the readiness requests one target has in flight.
+const checkConcurrency = 8
 
 func (w *Waiter) resource(o Object) (dynamic.ResourceInterface, *Object, error) {
 	gk := schema.GroupKind{Group: o.Group, Kind: o.Kind}
