@@ -389,7 +389,7 @@ func (b *bench) helmAll(ctx context.Context, home, mirror string, steps []step, 
 		c := st.comp
 		for _, sec := range st.secrets {
 			if !secrets {
-				break
+				break // the re-run: they exist
 			}
 			if err := b.createSecret(ctx, sec); err != nil {
 				return 0, 0, err
