@@ -284,7 +284,7 @@ func (r *run) install(ctx context.Context, store *credentials.Store, rel plan.Re
 		}
 	}
 	digest := rel.Digest()
-	if cur != nil && cur.Status == "deployed" && cur.Labels[LabelDigest] == digest {
+	if upToDate(cur, digest) {
 		// Nothing changed since the last run: no Helm upgrade at all,
 		// only the readiness check.
 		return release.Result{Action: "unchanged", Revision: cur.Revision, ChartVersion: cur.ChartVersion, Objects: release.ParseObjects(cur.Manifest, rel.Namespace)}, cur, mgr, nil
@@ -301,6 +301,12 @@ func (r *run) install(ctx context.Context, store *credentials.Store, rel plan.Re
 		return res, cur, mgr, r.maybeRollback(ctx, mgr, rel, cur, deadline, wrap(err))
 	}
 	return res, cur, mgr, nil
+}
+
+// upToDate reports whether a stored release is deployed with the chart
+// and values whose digest is given (the label install sets).
+func upToDate(cur *release.Info, digest string) bool {
+	return cur != nil && cur.Status == "deployed" && cur.Labels[LabelDigest] == digest
 }
 
 // transient reports whether err says the API server did not answer, as

@@ -177,7 +177,7 @@ func (r *run) deployedManifest(ctx context.Context, rel plan.Release) string {
 		return ""
 	}
 	cur, err := mgr.Get(ctx, rel.Name)
-	if err != nil || cur == nil || cur.Status != "deployed" || cur.Labels[LabelDigest] != rel.Digest() {
+	if err != nil || !upToDate(cur, rel.Digest()) {
 		return ""
 	}
 	return cur.Manifest
