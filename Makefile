@@ -39,7 +39,7 @@ bundle: build ## bin/platform.tgz: the default profile's charts, lock and image 
 # fail a clean run with "context deadline exceeded" when the deadline races
 # a busy worker (golang/go#75804, fixed in go1.27; seen here in a clean-clone
 # CI run on the shared 2-core machine).
-FUZZ_TARGETS = ./internal/profile:FuzzProfileDecode ./internal/bootstrap:FuzzSetParse
+FUZZ_TARGETS = ./internal/profile:FuzzProfileDecode ./internal/values:FuzzSetParse
 FUZZTIME ?= 500000x
 
 .PHONY: fuzz

@@ -6,16 +6,13 @@ import (
 	"os"
 	"strings"
 
-	"helm.sh/helm/v4/pkg/strvals"
-	"sigs.k8s.io/yaml"
-
-	"github.com/slipwayhq/slipway/internal/profile"
+	"github.com/slipwayhq/slipway/internal/values"
 )
 
-// overrides are the parsed -f and --set flags, per component, in order.
+// overrides are the parsed -f, --set and --password flags, per component.
 type overrides struct {
-	files, sets map[string][]map[string]any
-	passwords   map[string]passwordSource
+	values.Overrides
+	passwords map[string]passwordSource
 }
 
 // passwordSource is where a user-supplied password comes from.
@@ -26,51 +23,14 @@ type passwordSource struct {
 }
 
 // parseOverrides parses every -f, --set and --password flag and reports
-// all problems together. It reads the values files but nothing else.
+// all problems together. It reads the values and password files but
+// nothing else.
 func parseOverrides(o Options) (*overrides, error) {
-	ov := &overrides{files: map[string][]map[string]any{}, sets: map[string][]map[string]any{}, passwords: map[string]passwordSource{}}
+	vals, err := values.ParseFlags(o.Sets, o.ValuesFiles)
+	ov := &overrides{Overrides: vals, passwords: map[string]passwordSource{}}
 	var errs []error
-	for _, s := range o.Sets {
-		comp, expr, ok := strings.Cut(s, ".")
-		if !ok || comp == "" || !strings.Contains(expr, "=") {
-			errs = append(errs, fmt.Errorf("--set %q: want COMPONENT.KEY=VALUE, e.g. --set jenkins.controller.numExecutors=2", s))
-			continue
-		}
-		m := map[string]any{}
-		if err := strvals.ParseInto(expr, m); err != nil {
-			errs = append(errs, fmt.Errorf("--set %q: %v", s, err))
-			continue
-		}
-		ov.sets[comp] = append(ov.sets[comp], m)
-	}
-	for _, f := range o.ValuesFiles {
-		comp, path, ok := strings.Cut(f, "=")
-		if !ok || comp == "" || path == "" {
-			errs = append(errs, fmt.Errorf("-f %q: want COMPONENT=FILE, e.g. -f jenkins=jenkins-values.yaml", f))
-			continue
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("-f %s: %w", f, err))
-			continue
-		}
-		// Check the syntax first for a message with line and column, then
-		// decode as Helm does (sigs.k8s.io/yaml), so values mean the same.
-		kind, serr := profile.CheckYAML(data)
-		switch {
-		case serr != nil:
-			errs = append(errs, fmt.Errorf("values file %s (for %s): not valid YAML: %s:%d:%d: %s", path, comp, path, serr.Line, serr.Column, serr.Message))
-			continue
-		case kind == "list" || kind == "scalar":
-			errs = append(errs, fmt.Errorf("values file %s (for %s): the top level is a %s, want a map of chart values like `controller: {numExecutors: 2}`", path, comp, kind))
-			continue
-		}
-		m := map[string]any{}
-		if err := yaml.Unmarshal(data, &m); err != nil {
-			errs = append(errs, fmt.Errorf("values file %s (for %s) is not a YAML map: %v", path, comp, err))
-			continue
-		}
-		ov.files[comp] = append(ov.files[comp], m)
+	if err != nil {
+		errs = append(errs, err)
 	}
 	for _, p := range o.Passwords {
 		comp, src, ok := strings.Cut(p, "=")

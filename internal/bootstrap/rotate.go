@@ -15,10 +15,10 @@ import (
 	"github.com/slipwayhq/slipway/internal/credentials"
 	"github.com/slipwayhq/slipway/internal/inventory"
 	"github.com/slipwayhq/slipway/internal/kube"
-	"github.com/slipwayhq/slipway/internal/plan"
 	"github.com/slipwayhq/slipway/internal/profile"
 	"github.com/slipwayhq/slipway/internal/release"
 	"github.com/slipwayhq/slipway/internal/ui"
+	"github.com/slipwayhq/slipway/internal/values"
 	"github.com/slipwayhq/slipway/internal/wait"
 )
 
@@ -135,7 +135,7 @@ func Rotate(ctx context.Context, o RotateOptions, printer *ui.Printer) (credenti
 }
 
 func setValue(v map[string]any, path string, val any) {
-	plan.SetPath(v, path, val)
+	values.SetPath(v, path, val)
 }
 
 // restartUsers restarts (like `kubectl rollout restart`) the Deployments

@@ -29,6 +29,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/release"
 	"github.com/slipwayhq/slipway/internal/report"
 	"github.com/slipwayhq/slipway/internal/ui"
+	"github.com/slipwayhq/slipway/internal/values"
 	"github.com/slipwayhq/slipway/profiles"
 )
 
@@ -148,7 +149,7 @@ func (r *run) loadProfile(context.Context) error {
 		return asInput(err)
 	}
 	r.profile = sel
-	r.ui.Infof("profile %s@%s: %s", sel.Name, sel.Version, componentNames(sel))
+	r.ui.Infof("profile %s@%s: %s", sel.Name, sel.Version, plan.ComponentNames(sel))
 	return nil
 }
 
@@ -172,40 +173,12 @@ func sourceOf(c profile.Component, p *profile.Profile) charts.Source {
 	return src
 }
 
-func componentNames(p *profile.Profile) string {
-	var names []string
-	for _, c := range p.Components {
-		names = append(names, c.Name)
-	}
-	return strings.Join(names, ", ")
-}
-
 func (r *run) parseOverrides(context.Context) error {
 	ov, err := parseOverrides(r.opts)
 	if err != nil {
 		return err
 	}
-	known := map[string]bool{}
-	for _, c := range r.profile.Components {
-		known[c.Name] = true
-	}
-	var errs []error
-	for _, m := range []map[string][]map[string]any{ov.files, ov.sets} {
-		for comp := range m {
-			if !known[comp] {
-				errs = append(errs, fmt.Errorf("no component %q in profile %s@%s; components: %s", comp, r.profile.Name, r.profile.Version, componentNames(r.profile)))
-			}
-		}
-	}
-	for comp := range ov.passwords {
-		c := r.component(comp)
-		if c == nil {
-			errs = append(errs, fmt.Errorf("--password: no component %q in profile %s@%s", comp, r.profile.Name, r.profile.Version))
-		} else if c.Credentials == nil {
-			errs = append(errs, fmt.Errorf("--password: component %q has no admin credentials in profile %s@%s", comp, r.profile.Name, r.profile.Version))
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(plan.CheckOverrides(r.profile, ov.Overrides, slices.Sorted(maps.Keys(ov.passwords)))...); err != nil {
 		return asInput(err)
 	}
 	r.over = ov
@@ -325,7 +298,7 @@ func (r *run) providedPassword(ctx context.Context, comp string) (string, error)
 func (r *run) buildPlan(ctx context.Context) error {
 	in := plan.Input{
 		Profile: r.profile, Charts: r.resolvedCharts, Domain: r.opts.Domain, IP: r.opts.IP,
-		Files: r.over.files, Sets: r.over.sets,
+		Files: r.over.Files, Sets: r.over.Sets,
 		Credentials: map[string]plan.Credential{},
 		Generated:   r.generatedValues(),
 	}
@@ -367,7 +340,7 @@ func (r *run) previousHash(ctx context.Context, c profile.Component, password st
 	if err != nil || info == nil {
 		return ""
 	}
-	v, ok := plan.Lookup(info.Values, c.Credentials.Inject.Bcrypt[0])
+	v, ok := values.Lookup(info.Values, c.Credentials.Inject.Bcrypt[0])
 	h, _ := v.(string)
 	if !ok || bcrypt.CompareHashAndPassword([]byte(h), []byte(password)) != nil {
 		return ""

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slipwayhq/slipway/internal/digest"
 	"github.com/slipwayhq/slipway/internal/lock"
 )
 
@@ -60,7 +61,7 @@ func Write(out string, lf *lock.File, charts []Chart, images []string) error {
 	if err != nil {
 		return fmt.Errorf("bundle %s: %w", out, err)
 	}
-	return lock.WriteAtomic(out, 0o600, func(f io.Writer) error {
+	return digest.WriteAtomic(out, 0o600, func(f io.Writer) error {
 		bw := bufio.NewWriter(f)
 		gz := gzip.NewWriter(bw)
 		tw := tar.NewWriter(gz)
@@ -205,9 +206,9 @@ func Read(file, dest string) (*Contents, error) {
 		}
 		var d string
 		if e.Format == lock.FormatDirectory {
-			d, err = lock.DirDigest(p)
+			d, err = digest.Dir(p)
 		} else {
-			d, err = lock.FileDigest(p)
+			d, err = digest.File(p)
 		}
 		if err != nil {
 			errs = append(errs, err)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/slipwayhq/slipway/internal/digest"
 	"github.com/slipwayhq/slipway/internal/lock"
 )
 
@@ -26,11 +27,11 @@ func fixture(t *testing.T) []Chart {
 	os.MkdirAll(filepath.Join(chartDir, "templates"), 0o755)
 	os.WriteFile(filepath.Join(chartDir, "Chart.yaml"), []byte("name: wiring\nversion: 1.0.0\n"), 0o600)
 	os.WriteFile(filepath.Join(chartDir, "templates", "cm.yaml"), []byte("kind: ConfigMap\n"), 0o600)
-	fd, err := lock.FileDigest(tgz)
+	fd, err := digest.File(tgz)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dd, err := lock.DirDigest(chartDir)
+	dd, err := digest.Dir(chartDir)
 	if err != nil {
 		t.Fatal(err)
 	}

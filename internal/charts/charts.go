@@ -23,13 +23,12 @@ import (
 	"time"
 
 	"github.com/Masterminds/semver/v3"
+	"github.com/slipwayhq/slipway/internal/digest"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	"helm.sh/helm/v4/pkg/helmpath"
 	"helm.sh/helm/v4/pkg/registry"
 	repo "helm.sh/helm/v4/pkg/repo/v1"
 	"sigs.k8s.io/yaml"
-
-	"github.com/slipwayhq/slipway/internal/lock"
 )
 
 // Source is where a profile says a chart comes from: exactly one of a
@@ -682,7 +681,7 @@ func (l *Locator) extractEmbedded(fsys fs.FS, dir string) (string, error) {
 // Fetched is a chart on disk with the digest of its content.
 type Fetched struct {
 	Path   string
-	Digest string // sha256:…: of the .tgz bytes, or lock.DirDigest of a directory
+	Digest string // sha256:…: of the .tgz bytes, or digest.Dir of a directory
 	Dir    bool   // a chart directory rather than an archive
 }
 
@@ -696,10 +695,10 @@ func (l *Locator) Get(ctx context.Context, r Resolved) (Fetched, error) {
 			return Fetched{}, fmt.Errorf("chart %s@%s: %w", r.Name, r.Version, err)
 		}
 		if st.IsDir() {
-			d, err := lock.DirDigest(r.Ref)
+			d, err := digest.Dir(r.Ref)
 			return Fetched{Path: r.Ref, Digest: d, Dir: true}, err
 		}
-		d, err := lock.FileDigest(r.Ref)
+		d, err := digest.File(r.Ref)
 		return Fetched{Path: r.Ref, Digest: d}, err
 	}
 	if p, ok := l.cached(r); ok {
@@ -774,17 +773,17 @@ func (l *Locator) cached(r Resolved) (string, bool) {
 	return p, true
 }
 
-func (l *Locator) store(r Resolved, digest string, data []byte) (string, error) {
-	p := l.cachePath(digest)
+func (l *Locator) store(r Resolved, sum string, data []byte) (string, error) {
+	p := l.cachePath(sum)
 	for _, d := range []string{filepath.Dir(p), filepath.Dir(l.refPath(r.Ref))} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return "", err
 		}
 	}
-	if err := lock.WriteFileAtomic(p, data, 0o600); err != nil {
+	if err := digest.WriteFileAtomic(p, data, 0o600); err != nil {
 		return "", err
 	}
-	if err := os.WriteFile(l.refPath(r.Ref), []byte(digest+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(l.refPath(r.Ref), []byte(sum+"\n"), 0o600); err != nil {
 		return "", err
 	}
 	return p, nil

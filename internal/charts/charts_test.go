@@ -12,11 +12,10 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/slipwayhq/slipway/internal/digest"
 	chartv2 "helm.sh/helm/v4/pkg/chart/v2"
 	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
 	repo "helm.sh/helm/v4/pkg/repo/v1"
-
-	"github.com/slipwayhq/slipway/internal/lock"
 )
 
 // repoDir packages a tiny chart at each version into a directory with
@@ -107,7 +106,7 @@ func TestResolveFetchAndCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _ := lock.FileDigest(f.Path)
+	want, _ := digest.File(f.Path)
 	if f.Digest != r.Digest || f.Digest != want || f.Dir {
 		t.Errorf("fetched digest %s, index %s, file %s", f.Digest, r.Digest, want)
 	}
@@ -239,7 +238,7 @@ func TestGetLocalDigests(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "Chart.yaml"), []byte("apiVersion: v2\nname: d\nversion: 1.0.0\n"), 0o600)
 	l := newLocator(t, Options{})
 	f, err := l.Get(context.Background(), Resolved{Name: "d", Version: "1.0.0", Ref: dir})
-	want, _ := lock.DirDigest(dir)
+	want, _ := digest.Dir(dir)
 	if err != nil || !f.Dir || f.Digest != want || f.Path != dir {
 		t.Errorf("directory chart: %+v %v", f, err)
 	}

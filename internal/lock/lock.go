@@ -1,18 +1,15 @@
 package lock
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
+	"github.com/slipwayhq/slipway/internal/digest"
 	"sigs.k8s.io/yaml"
 )
 
@@ -116,20 +113,11 @@ func (f *File) validate() error {
 		if c.Format != FormatArchive && c.Format != FormatDirectory {
 			errs = append(errs, fmt.Errorf("%s: format %q: want %s or %s", where, c.Format, FormatArchive, FormatDirectory))
 		}
-		if !validDigest(c.Digest) {
+		if !digest.Valid(c.Digest) {
 			errs = append(errs, fmt.Errorf("%s: digest %q: want sha256: and 64 hex digits", where, c.Digest))
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func validDigest(d string) bool {
-	h, ok := strings.CutPrefix(d, "sha256:")
-	if !ok || len(h) != 64 {
-		return false
-	}
-	_, err := hex.DecodeString(h)
-	return err == nil
 }
 
 // Encode renders the lock, entries sorted by component.
@@ -169,47 +157,7 @@ func (f *File) Write(path string) error {
 	if err != nil {
 		return fmt.Errorf("lock file %s: %w", path, err)
 	}
-	return WriteFileAtomic(path, data, 0o600)
-}
-
-// WriteFileAtomic writes data to path through a temp file in the same
-// directory and a rename, so readers never see half a file and a failure
-// leaves the old file intact. The temp file is removed on every error.
-func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
-	return WriteAtomic(path, mode, func(w io.Writer) error {
-		if _, err := w.Write(data); err != nil {
-			return fmt.Errorf("write %s: %w", path, err)
-		}
-		return nil
-	})
-}
-
-// WriteAtomic is WriteFileAtomic for content that is streamed: fill
-// writes it (its error is returned as it is), then the temp file gets
-// mode, is synced and renamed over path.
-func WriteAtomic(path string, mode os.FileMode, fill func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if err := fill(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	for _, step := range []func() error{func() error { return tmp.Chmod(mode) }, tmp.Sync} {
-		if err := step(); err != nil {
-			tmp.Close()
-			return fmt.Errorf("write %s: %w", path, err)
-		}
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return digest.WriteFileAtomic(path, data, 0o600)
 }
 
 // Component is what a lock is matched against: one component of the
@@ -270,49 +218,4 @@ type MismatchError struct {
 func (e *MismatchError) Error() string {
 	return fmt.Sprintf("chart %s@%s has digest %s, but lock file %s expects %s: the chart changed since the lock was written (or the lock was edited); nothing was installed. Check where %s comes from; if the new chart is trusted, write a new lock with `slipway up --lock %s`",
 		e.Chart.Name, e.Chart.Version, e.Actual, e.File, e.Chart.Digest, e.Chart.Source, e.File)
-}
-
-// DirDigest is the content digest of a chart directory: sha256 over every
-// regular file, in path order, as "<slash path>\x00<size>\x00<bytes>".
-// Modes, times and empty directories do not count, so the same chart
-// gives the same digest wherever it is extracted.
-func DirDigest(dir string) (string, error) {
-	var files []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.Type().IsRegular() {
-			rel, err := filepath.Rel(dir, p)
-			if err != nil {
-				return err
-			}
-			files = append(files, filepath.ToSlash(rel))
-		}
-		return nil
-	})
-	if err != nil {
-		return "", err
-	}
-	slices.Sort(files)
-	h := sha256.New()
-	for _, rel := range files {
-		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
-		if err != nil {
-			return "", err
-		}
-		fmt.Fprintf(h, "%s\x00%d\x00", rel, len(data))
-		h.Write(data)
-	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// FileDigest is the sha256 of a file's bytes.
-func FileDigest(path string) (string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(data)
-	return "sha256:" + hex.EncodeToString(sum[:]), nil
 }

@@ -114,28 +114,3 @@ func TestVerify(t *testing.T) {
 		}
 	}
 }
-
-func TestDirDigest(t *testing.T) {
-	mk := func(files map[string]string) string {
-		dir := t.TempDir()
-		for name, content := range files {
-			p := filepath.Join(dir, name)
-			os.MkdirAll(filepath.Dir(p), 0o755)
-			if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-				t.Fatal(err)
-			}
-		}
-		d, err := DirDigest(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	a := mk(map[string]string{"Chart.yaml": "name: a", "templates/x.yaml": "x"})
-	b := mk(map[string]string{"templates/x.yaml": "x", "Chart.yaml": "name: a"})
-	c := mk(map[string]string{"Chart.yaml": "name: a", "templates/x.yaml": "y"})
-	d := mk(map[string]string{"Chart.yaml": "name: a", "templates/y.yaml": "x"})
-	if a != b || a == c || a == d || !validDigest(a) {
-		t.Errorf("digests: same content %s %s, other content %s, renamed %s", a, b, c, d)
-	}
-}

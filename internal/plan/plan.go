@@ -5,10 +5,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/slipwayhq/slipway/internal/profile"
+	"github.com/slipwayhq/slipway/internal/values"
 )
 
 // Chart is a chart resolved to one exact version.
@@ -78,12 +79,8 @@ func Build(in Input) (*Plan, error) {
 	for _, c := range p.Components {
 		names[c.Name] = true
 	}
-	for _, m := range []map[string][]map[string]any{in.Files, in.Sets} {
-		for comp := range m {
-			if !names[comp] {
-				problems = append(problems, fmt.Sprintf("values given for component %q, which is not in profile %s@%s (components: %s)", comp, p.Name, p.Version, strings.Join(sortedKeys(names), ", ")))
-			}
-		}
+	for _, err := range CheckOverrides(p, values.Overrides{Files: in.Files, Sets: in.Sets}, nil) {
+		problems = append(problems, err.Error())
 	}
 	ingressClass := ""
 	for _, c := range p.Components {
@@ -116,11 +113,11 @@ func Build(in Input) (*Plan, error) {
 			r.Host = Hostname(c.Host.Prefix, in.IP, in.Domain)
 			r.URL = "http://" + r.Host
 			for _, path := range c.Host.Paths {
-				SetPath(gen, path, r.Host)
+				values.SetPath(gen, path, r.Host)
 			}
 			if ingressClass != "" {
 				for _, path := range c.Host.ClassPaths {
-					SetPath(gen, path, ingressClass)
+					values.SetPath(gen, path, ingressClass)
 				}
 			}
 		}
@@ -132,32 +129,32 @@ func Build(in Input) (*Plan, error) {
 				r.Secret = cred.SecretName
 				inj := c.Credentials.Inject
 				for _, path := range inj.ExistingSecret {
-					SetPath(gen, path, cred.SecretName)
+					values.SetPath(gen, path, cred.SecretName)
 				}
 				for _, path := range inj.UsernameKey {
-					SetPath(gen, path, cred.UsernameKey)
+					values.SetPath(gen, path, cred.UsernameKey)
 				}
 				for _, path := range inj.PasswordKey {
-					SetPath(gen, path, cred.PasswordKey)
+					values.SetPath(gen, path, cred.PasswordKey)
 				}
 				for _, path := range inj.Bcrypt {
-					SetPath(gen, path, cred.Hash)
+					values.SetPath(gen, path, cred.Hash)
 				}
 				for _, path := range inj.BcryptMtime {
-					SetPath(gen, path, cred.Mtime)
+					values.SetPath(gen, path, cred.Mtime)
 				}
 			}
 		}
-		values := Merge(nil, c.Values)
-		values = Merge(values, gen)
-		values = Merge(values, in.Generated[c.Name])
+		vals := values.Merge(nil, c.Values)
+		vals = values.Merge(vals, gen)
+		vals = values.Merge(vals, in.Generated[c.Name])
 		for _, f := range in.Files[c.Name] {
-			values = Merge(values, f)
+			vals = values.Merge(vals, f)
 		}
 		for _, s := range in.Sets[c.Name] {
-			values = Merge(values, s)
+			vals = values.Merge(vals, s)
 		}
-		r.Values = values
+		r.Values = vals
 		out.Releases = append(out.Releases, r)
 	}
 	if len(problems) > 0 {
@@ -213,63 +210,43 @@ func (p *Plan) Levels() [][]Release {
 	return levels
 }
 
-// Merge returns dst with src merged in: maps merge key by key, anything
-// else in src replaces what dst has. Neither input is modified.
-func Merge(dst, src map[string]any) map[string]any {
-	out := make(map[string]any, len(dst)+len(src))
-	for k, v := range dst {
-		out[k] = v
+// CheckOverrides checks that every component the user's values and
+// passwords name is in the profile, and that a component given a
+// password has admin credentials. It is the one home of that rule: `up`
+// calls it right after parsing the flags, before the cluster is
+// contacted, and Build again for any caller that skipped it.
+func CheckOverrides(p *profile.Profile, ov values.Overrides, passwords []string) []error {
+	var errs []error
+	byName := map[string]*profile.Component{}
+	for i := range p.Components {
+		byName[p.Components[i].Name] = &p.Components[i]
 	}
-	for k, v := range src {
-		if sm, ok := v.(map[string]any); ok {
-			if dm, ok := out[k].(map[string]any); ok {
-				out[k] = Merge(dm, sm)
-				continue
-			}
-			out[k] = Merge(nil, sm)
-			continue
+	comps := ov.Components()
+	slices.Sort(comps)
+	for _, comp := range slices.Compact(comps) {
+		if byName[comp] == nil {
+			errs = append(errs, fmt.Errorf("no component %q in profile %s@%s; components: %s", comp, p.Name, p.Version, ComponentNames(p)))
 		}
-		out[k] = v
 	}
-	return out
+	for _, comp := range passwords {
+		switch c := byName[comp]; {
+		case c == nil:
+			errs = append(errs, fmt.Errorf("--password: no component %q in profile %s@%s", comp, p.Name, p.Version))
+		case c.Credentials == nil:
+			errs = append(errs, fmt.Errorf("--password: component %q has no admin credentials in profile %s@%s", comp, p.Name, p.Version))
+		}
+	}
+	return errs
 }
 
-// SetPath sets a dotted values path (a.b.c) in m, creating maps on the way.
-func SetPath(m map[string]any, path string, v any) {
-	parts := strings.Split(path, ".")
-	for _, p := range parts[:len(parts)-1] {
-		next, ok := m[p].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			m[p] = next
-		}
-		m = next
+// ComponentNames lists a profile's components in its own order, for
+// messages.
+func ComponentNames(p *profile.Profile) string {
+	names := make([]string, 0, len(p.Components))
+	for _, c := range p.Components {
+		names = append(names, c.Name)
 	}
-	m[parts[len(parts)-1]] = v
-}
-
-// Lookup reads a dotted path from values, for tests and reports.
-func Lookup(m map[string]any, path string) (any, bool) {
-	var cur any = m
-	for _, p := range strings.Split(path, ".") {
-		mm, ok := cur.(map[string]any)
-		if !ok {
-			return nil, false
-		}
-		if cur, ok = mm[p]; !ok {
-			return nil, false
-		}
-	}
-	return cur, true
-}
-
-func sortedKeys(m map[string]bool) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return strings.Join(names, ", ")
 }
 
 // Digest identifies what a release would apply: chart, version and final

@@ -2,10 +2,12 @@ package plan
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/slipwayhq/slipway/internal/profile"
+	"github.com/slipwayhq/slipway/internal/values"
 	"github.com/slipwayhq/slipway/profiles"
 )
 
@@ -34,7 +36,7 @@ func defaultInput(t *testing.T, choices map[string]string) Input {
 
 func lookup(t *testing.T, r Release, path string) any {
 	t.Helper()
-	v, ok := Lookup(r.Values, path)
+	v, ok := values.Lookup(r.Values, path)
 	if !ok {
 		t.Fatalf("%s: no value at %s", r.Component, path)
 	}
@@ -72,26 +74,51 @@ func TestBuildWiresHostsClassesAndCredentials(t *testing.T) {
 	if !reflect.DeepEqual(j.Needs, []string{"traefik"}) {
 		t.Errorf("jenkins needs %v", j.Needs)
 	}
+	in := defaultInput(t, nil)
 	for _, r := range p.Releases {
-		for _, v := range flatten(r.Values) {
-			if strings.Contains(v, "password") && strings.Contains(v, "=") {
-				t.Errorf("%s: values look like they hold a password: %s", r.Component, v)
+		if leaks := passwordLeaves(r.Values, in.Credentials[r.Component]); len(leaks) > 0 {
+			t.Errorf("%s: values under a password key hold something other than a Secret reference or a hash: %v", r.Component, leaks)
+		}
+	}
+	// The check itself must be able to fail: a plain password set by hand
+	// is caught.
+	in.Sets = map[string][]map[string]any{"jenkins": {{"controller": map[string]any{"admin": map[string]any{"password": "hunter2hunter2"}}}}}
+	p2, err := Build(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range p2.Releases {
+		if r.Component == "jenkins" {
+			if leaks := passwordLeaves(r.Values, in.Credentials["jenkins"]); !slices.Contains(leaks, "controller.admin.password") {
+				t.Errorf("a plain password at controller.admin.password was not caught: %v", leaks)
 			}
 		}
 	}
 }
 
-func flatten(m map[string]any) []string {
+// passwordLeaves returns the paths of string values whose key mentions a
+// password and that are neither empty, nor a reference to the credentials
+// Secret (its name or key), nor the bcrypt hash and its mtime.
+func passwordLeaves(m map[string]any, cred Credential) []string {
 	var out []string
-	for k, v := range m {
-		if mm, ok := v.(map[string]any); ok {
-			for _, s := range flatten(mm) {
-				out = append(out, k+"."+s)
+	var walk func(prefix string, m map[string]any)
+	walk = func(prefix string, m map[string]any) {
+		for k, v := range m {
+			if mm, ok := v.(map[string]any); ok {
+				walk(prefix+k+".", mm)
+				continue
 			}
-			continue
+			s, isString := v.(string)
+			if !isString || s == "" || !strings.Contains(strings.ToLower(k), "password") {
+				continue
+			}
+			if s != cred.PasswordKey && s != cred.SecretName && s != cred.Hash && s != cred.Mtime {
+				out = append(out, prefix+k)
+			}
 		}
-		out = append(out, k)
 	}
+	walk("", m)
+	slices.Sort(out)
 	return out
 }
 
@@ -126,7 +153,7 @@ func TestBuildReportsAllProblems(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, want := range []string{`values given for component "jenkinz"`, "component argocd: declares credentials but none were provided"} {
+	for _, want := range []string{`no component "jenkinz" in profile default@`, "component argocd: declares credentials but none were provided"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %q in %v", want, err)
 		}

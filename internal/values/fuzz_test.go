@@ -1,19 +1,20 @@
-package bootstrap
+package values
 
 import (
-	"errors"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
 
 // FuzzSetParse feeds arbitrary --set and -f COMPONENT=FILE arguments, and
 // arbitrary values-file contents, to the flag parser: it must never panic,
-// every failure must be an input error (exit 2), and what it accepts must
-// be filed under the component named before the first '.' (or '=').
+// and what it accepts must be filed under the component named before the
+// first '.' (or '=').
 //
-//	go test ./internal/bootstrap -run '^$' -fuzz FuzzSetParse -fuzztime 60s
+//	go test ./internal/values -run '^$' -fuzz FuzzSetParse -fuzztime 60s
 func FuzzSetParse(f *testing.F) {
 	for _, seed := range []struct {
 		set, file string
@@ -35,27 +36,16 @@ func FuzzSetParse(f *testing.F) {
 		if err := os.WriteFile(path, values, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		ov, err := parseOverrides(Options{Sets: []string{set}, ValuesFiles: []string{comp + "=" + path}})
+		ov, err := ParseFlags([]string{set}, []string{comp + "=" + path})
 		if err != nil {
-			if !errors.Is(err, ErrInput) {
-				t.Fatalf("not an input error: %v", err)
-			}
 			return
 		}
 		setComp, _, _ := strings.Cut(set, ".")
-		if _, ok := ov.sets[setComp]; !ok || len(ov.sets) != 1 {
-			t.Fatalf("--set %q filed under %v, want %q", set, keys(ov.sets), setComp)
+		if _, ok := ov.Sets[setComp]; !ok || len(ov.Sets) != 1 {
+			t.Fatalf("--set %q filed under %v, want %q", set, slices.Collect(maps.Keys(ov.Sets)), setComp)
 		}
-		if _, ok := ov.files[comp]; !ok || len(ov.files) != 1 {
-			t.Fatalf("-f %s=… filed under %v, want %q", comp, keys(ov.files), comp)
+		if _, ok := ov.Files[comp]; !ok || len(ov.Files) != 1 {
+			t.Fatalf("-f %s=… filed under %v, want %q", comp, slices.Collect(maps.Keys(ov.Files)), comp)
 		}
 	})
-}
-
-func keys(m map[string][]map[string]any) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
 }
