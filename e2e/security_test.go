@@ -11,8 +11,8 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/slipwayhq/slipway/internal/credentials"
 	"github.com/slipwayhq/slipway/internal/inventory"
+	"github.com/slipwayhq/slipway/internal/kube"
 )
 
 // TestSecurity installs the fixture profile once and checks what slipway
@@ -97,9 +97,9 @@ func TestSecurity(t *testing.T) {
 				if s.Namespace != ns || s.Name != name {
 					t.Errorf("%s's password is also in Secret %s/%s", comp, s.Namespace, s.Name)
 				}
-				if s.Labels[credentials.LabelManagedBy] != credentials.ManagedBy || s.Labels[credentials.LabelComponent] != comp {
+				if s.Labels[kube.LabelManagedBy] != kube.ManagedBy || s.Labels[kube.LabelComponent] != comp {
 					t.Errorf("Secret %s/%s has labels %v, want %s=%s and %s=%s", s.Namespace, s.Name, s.Labels,
-						credentials.LabelManagedBy, credentials.ManagedBy, credentials.LabelComponent, comp)
+						kube.LabelManagedBy, kube.ManagedBy, kube.LabelComponent, comp)
 				}
 			}
 			if found != 1 {

@@ -17,7 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/slipwayhq/slipway/internal/app"
-	"github.com/slipwayhq/slipway/internal/credentials"
+	"github.com/slipwayhq/slipway/internal/kube"
 	"github.com/slipwayhq/slipway/internal/report"
 )
 
@@ -281,7 +281,7 @@ func TestGeneratedSecrets(t *testing.T) {
 
 	first := run("gensec")
 	made, labels := value("gensec-gitops")
-	if len(made) != 32 || labels[credentials.LabelManagedBy] != credentials.ManagedBy || labels[credentials.LabelComponent] != "gitops" {
+	if len(made) != 32 || labels[kube.LabelManagedBy] != kube.ManagedBy || labels[kube.LabelComponent] != "gitops" {
 		t.Errorf("generated secret: %d chars, labels %v; want 32 chars labelled for component gitops", len(made), labels)
 	}
 	if strings.Contains(first.stdout+first.stderr, made) {
@@ -301,7 +301,7 @@ func TestGeneratedSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	run("genkeep")
-	if kept, labels := value("genkeep-gitops"); kept != "made-by-a-hook" || labels[credentials.LabelManagedBy] != "" {
+	if kept, labels := value("genkeep-gitops"); kept != "made-by-a-hook" || labels[kube.LabelManagedBy] != "" {
 		t.Errorf("a Secret slipway did not make: value %q, labels %v; want it untouched", kept, labels)
 	}
 

@@ -18,7 +18,7 @@ import (
 	"github.com/slipwayhq/slipway/e2e/chartsrv"
 	"github.com/slipwayhq/slipway/e2e/sim"
 	"github.com/slipwayhq/slipway/internal/app"
-	"github.com/slipwayhq/slipway/internal/credentials"
+	"github.com/slipwayhq/slipway/internal/kube"
 	"github.com/slipwayhq/slipway/internal/profile"
 	"github.com/slipwayhq/slipway/internal/report"
 	"github.com/slipwayhq/slipway/profiles"
@@ -362,7 +362,7 @@ func (b *bench) manualSteps(ctx context.Context, s *platformSuite, rep report.Up
 		// and the internal ones its profile has slipway make in place of
 		// a chart hook (Argo CD's Redis password).
 		list, err := b.cluster.Client.CoreV1().Secrets(c.Namespace).List(ctx, metav1.ListOptions{
-			LabelSelector: credentials.LabelManagedBy + "=" + credentials.ManagedBy + "," + credentials.LabelComponent + "=" + c.Name})
+			LabelSelector: kube.LabelManagedBy + "=" + kube.ManagedBy + "," + kube.LabelComponent + "=" + c.Name})
 		if err != nil {
 			return nil, fmt.Errorf("secrets of %s: %w", c.Name, err)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/slipwayhq/slipway/internal/bootstrap"
 	"github.com/slipwayhq/slipway/internal/kube"
+	"github.com/slipwayhq/slipway/internal/outcome"
 	"github.com/slipwayhq/slipway/internal/report"
 	"github.com/slipwayhq/slipway/internal/ui"
 )
@@ -174,9 +175,9 @@ func exitCodeFor(ctx context.Context, err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, bootstrap.ErrInput), errors.Is(err, bootstrap.ErrAborted):
+	case errors.Is(err, outcome.ErrInput), errors.Is(err, outcome.ErrAborted):
 		return withCode(2, err)
-	case errors.Is(err, bootstrap.ErrTimeout):
+	case errors.Is(err, outcome.ErrTimeout):
 		return withCode(124, err)
 	case ctx.Err() != nil || errors.Is(err, context.Canceled):
 		return withCode(130, err)

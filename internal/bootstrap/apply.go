@@ -8,11 +8,10 @@ import (
 	"sync"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	utilnet "k8s.io/apimachinery/pkg/util/net"
-
 	"github.com/slipwayhq/slipway/internal/credentials"
 	"github.com/slipwayhq/slipway/internal/inventory"
+	"github.com/slipwayhq/slipway/internal/kube"
+	"github.com/slipwayhq/slipway/internal/outcome"
 	"github.com/slipwayhq/slipway/internal/plan"
 	"github.com/slipwayhq/slipway/internal/profile"
 	"github.com/slipwayhq/slipway/internal/release"
@@ -89,7 +88,7 @@ func (r *run) apply(ctx context.Context) (*report.Up, error) {
 	defer func() {
 		for i := range rep.Components {
 			if a, ok := r.actions.Load(rep.Components[i].Name); ok {
-				rep.Components[i].Action = a.(string)
+				rep.Components[i].Action = string(a.(release.Action))
 			}
 		}
 	}()
@@ -117,7 +116,7 @@ func (r *run) apply(ctx context.Context) (*report.Up, error) {
 			switch {
 			case err == nil:
 				row.Status = statusReady
-			case errors.Is(err, ErrTimeout):
+			case errors.Is(err, outcome.ErrTimeout):
 				row.Status = statusNotReady
 			default:
 				row.Status = statusFailed
@@ -154,7 +153,7 @@ func (r *run) apply(ctx context.Context) (*report.Up, error) {
 		if err == nil {
 			continue
 		}
-		if errors.Is(err, ErrTimeout) {
+		if errors.Is(err, outcome.ErrTimeout) {
 			timedOut = true
 		}
 		errs = append(errs, err)
@@ -187,7 +186,7 @@ func (r *run) applyOne(ctx context.Context, waiter *wait.Waiter, store *credenti
 	var err error
 	for attempt := 1; ; attempt++ {
 		res, cur, mgr, err = r.install(ctx, store, rel, deadline)
-		if err == nil || attempt == maxInstallAttempts || !transient(err) {
+		if err == nil || attempt == maxInstallAttempts || !kube.Transient(err) {
 			break
 		}
 		r.ui.Warnf("%s: the API server stopped answering during the install (%s); trying again when it is back", comp, firstLine(err))
@@ -202,8 +201,8 @@ func (r *run) applyOne(ctx context.Context, waiter *wait.Waiter, store *credenti
 	if g.onApply {
 		g.open(nil)
 	}
-	r.ui.Update(comp, ui.StateWaiting, res.Action+" revision "+fmt.Sprint(res.Revision), nil)
-	target := wait.Target{Component: comp, Objects: waitObjects(res.Objects)}
+	r.ui.Update(comp, ui.StateWaiting, string(res.Action)+" revision "+fmt.Sprint(res.Revision), nil)
+	target := wait.Target{Component: comp, Objects: res.Objects}
 	err = waiter.Wait(ctx, []wait.Target{target}, func(ev wait.Event) {
 		var pending []string
 		for _, p := range ev.Pending {
@@ -217,16 +216,16 @@ func (r *run) applyOne(ctx context.Context, waiter *wait.Waiter, store *credenti
 	})
 	if err != nil {
 		r.ui.Update(comp, ui.StateFailed, "", nil)
-		if res.Action == "upgrade" {
+		if res.Action == release.Upgrade {
 			err = r.maybeRollback(context.WithoutCancel(ctx), mgr, rel, cur, time.Now().Add(5*time.Minute), err)
 		}
 		var te *wait.TimeoutError
 		if errors.As(err, &te) {
-			return timeoutError{err}
+			return outcome.Timeout(err)
 		}
 		return fmt.Errorf("%s: %w", comp, err)
 	}
-	r.ui.Update(comp, ui.StateReady, res.Action+" "+rel.Chart.Name+"@"+rel.Chart.Version, nil)
+	r.ui.Update(comp, ui.StateReady, string(res.Action)+" "+rel.Chart.Name+"@"+rel.Chart.Version, nil)
 	g.open(nil)
 	return nil
 }
@@ -242,7 +241,7 @@ const maxInstallAttempts = 3
 func (r *run) install(ctx context.Context, store *credentials.Store, rel plan.Release, deadline time.Time) (release.Result, *release.Info, *release.Manager, error) {
 	comp := rel.Component
 	wrap := func(err error) error { return fmt.Errorf("%s: %w", comp, err) }
-	if err := ensureNamespace(ctx, r.cluster, rel.Namespace); err != nil {
+	if err := kube.EnsureNamespace(ctx, r.cluster.Client, rel.Namespace); err != nil {
 		return release.Result{}, nil, nil, wrap(err)
 	}
 	if spec, ok := r.specs[comp]; ok {
@@ -287,7 +286,7 @@ func (r *run) install(ctx context.Context, store *credentials.Store, rel plan.Re
 	if upToDate(cur, digest) {
 		// Nothing changed since the last run: no Helm upgrade at all,
 		// only the readiness check.
-		return release.Result{Action: "unchanged", Revision: cur.Revision, ChartVersion: cur.ChartVersion, Objects: release.ParseObjects(cur.Manifest, rel.Namespace)}, cur, mgr, nil
+		return release.Result{Action: release.Unchanged, Revision: cur.Revision, ChartVersion: cur.ChartVersion, Objects: release.ParseObjects(cur.Manifest, rel.Namespace)}, cur, mgr, nil
 	}
 	res, err := mgr.Apply(ctx, release.Spec{
 		Name: rel.Name, Namespace: rel.Namespace, ChartPath: r.chartPath(comp), Values: rel.Values,
@@ -295,7 +294,7 @@ func (r *run) install(ctx context.Context, store *credentials.Store, rel plan.Re
 		Labels: map[string]string{LabelProfile: r.plan.Profile, LabelProfileVersion: r.plan.Version, LabelComponent: comp, LabelDigest: digest},
 	})
 	if err != nil {
-		if transient(err) {
+		if kube.Transient(err) {
 			return res, cur, mgr, wrap(err)
 		}
 		return res, cur, mgr, r.maybeRollback(ctx, mgr, rel, cur, deadline, wrap(err))
@@ -306,24 +305,7 @@ func (r *run) install(ctx context.Context, store *credentials.Store, rel plan.Re
 // upToDate reports whether a stored release is deployed with the chart
 // and values whose digest is given (the label install sets).
 func upToDate(cur *release.Info, digest string) bool {
-	return cur != nil && cur.Status == "deployed" && cur.Labels[LabelDigest] == digest
-}
-
-// transient reports whether err says the API server did not answer, as
-// opposed to answering no.
-func transient(err error) bool {
-	if apierrors.IsServiceUnavailable(err) || apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) || apierrors.IsTooManyRequests(err) ||
-		utilnet.IsConnectionRefused(err) || utilnet.IsConnectionReset(err) || utilnet.IsProbableEOF(err) {
-		return true
-	}
-	// Helm flattens some errors into text.
-	msg := err.Error()
-	for _, s := range []string{"connect: connection refused", "connection reset by peer", "TLS handshake timeout", "http2: client connection lost", "etcdserver: request timed out", "the server is currently unable to handle the request"} {
-		if strings.Contains(msg, s) {
-			return true
-		}
-	}
-	return false
+	return cur != nil && cur.Status == release.StatusDeployed && cur.Labels[LabelDigest] == digest
 }
 
 // waitForAPI returns once the API server answers /readyz again, or when
@@ -384,14 +366,6 @@ func (g *gate) wait() error {
 	return g.err
 }
 
-func waitObjects(objs []release.Object) []wait.Object {
-	out := make([]wait.Object, 0, len(objs))
-	for _, o := range objs {
-		out = append(out, wait.Object{Group: o.Group, Version: o.Version, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name})
-	}
-	return out
-}
-
 // dryRun renders every release without a cluster and reports the plan.
 // Passwords are masked: a dry run prints nothing secret.
 func (r *run) dryRun(ctx context.Context) (*report.Up, error) {
@@ -440,17 +414,10 @@ func (r *run) inventoryEntries() []inventory.Entry {
 	return out
 }
 
-// timeoutError is a readiness timeout: errors.Is(err, ErrTimeout) holds,
-// and the message is the diagnosis alone.
-type timeoutError struct{ err error }
-
-func (e timeoutError) Error() string   { return e.err.Error() }
-func (e timeoutError) Unwrap() []error { return []error{e.err, ErrTimeout} }
-
 // maybeRollback rolls a failed upgrade back when --rollback-on-failure
 // asked for it, and says so in the error either way.
 func (r *run) maybeRollback(ctx context.Context, mgr *release.Manager, rel plan.Release, before *release.Info, deadline time.Time, cause error) error {
-	if before == nil || before.Status != "deployed" {
+	if before == nil || before.Status != release.StatusDeployed {
 		return cause
 	}
 	if !r.opts.RollbackOnFailure {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/slipwayhq/slipway/internal/cluster"
+	"github.com/slipwayhq/slipway/internal/outcome"
 	"github.com/slipwayhq/slipway/internal/preflight"
 	"github.com/slipwayhq/slipway/internal/ui"
 )
@@ -52,13 +53,13 @@ func createCluster(ctx context.Context, o ClusterOptions, printer *ui.Printer, d
 	if o.ConfigFile != "" {
 		data, err := os.ReadFile(o.ConfigFile)
 		if err != nil {
-			return "", asInput(fmt.Errorf("--config: %w", err))
+			return "", outcome.Input(fmt.Errorf("--config: %w", err))
 		}
 		config, configName = data, o.ConfigFile
 	}
 	ports, err := cluster.HostPorts(config)
 	if err != nil {
-		return "", asInput(fmt.Errorf("%s: %w", configName, err))
+		return "", outcome.Input(fmt.Errorf("%s: %w", configName, err))
 	}
 
 	runtime := ""
@@ -72,7 +73,7 @@ func createCluster(ctx context.Context, o ClusterOptions, printer *ui.Printer, d
 	exists := false
 	if len(failed) == 0 {
 		if mgr.Provider, err = d.provider(runtime, printer.Infof); err != nil {
-			return "", asInput(err)
+			return "", outcome.Input(err)
 		}
 		if exists, err = mgr.Exists(name); err != nil {
 			return "", err
@@ -122,7 +123,7 @@ func deleteCluster(ctx context.Context, o ClusterOptions, printer *ui.Printer, d
 	}
 	p, err := d.provider(runtime, printer.Infof)
 	if err != nil {
-		return asInput(err)
+		return outcome.Input(err)
 	}
 	mgr := &cluster.Manager{Provider: p, Kubeconfig: o.Kubeconfig, Logf: printer.Infof}
 	_, err = mgr.Delete(name)
@@ -134,7 +135,7 @@ func preflightFailed(failed []error) error {
 	if len(failed) == 0 {
 		return nil
 	}
-	return asInput(fmt.Errorf("preflight checks failed; nothing was changed (--skip-preflight bypasses these checks):\n%w", errors.Join(failed...)))
+	return outcome.Input(fmt.Errorf("preflight checks failed; nothing was changed (--skip-preflight bypasses these checks):\n%w", errors.Join(failed...)))
 }
 
 // ListClusters names the existing kind clusters.
@@ -149,7 +150,7 @@ func ListClusters(ctx context.Context, skipPreflight bool) ([]string, error) {
 	}
 	p, err := d.provider(runtime, nil)
 	if err != nil {
-		return nil, asInput(err)
+		return nil, outcome.Input(err)
 	}
 	return (&cluster.Manager{Provider: p}).List()
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/slipwayhq/slipway/internal/cluster"
+	"github.com/slipwayhq/slipway/internal/outcome"
 	"github.com/slipwayhq/slipway/internal/ui"
 )
 
@@ -74,7 +75,7 @@ func TestCreateClusterChecksFirst(t *testing.T) {
 func TestCreateClusterPreflightFailures(t *testing.T) {
 	k := &fakeKind{}
 	_, err := createCluster(context.Background(), ClusterOptions{}, ui.New(&bytes.Buffer{}, false), deps(k, false, taken{80: true}))
-	if !errors.Is(err, ErrInput) {
+	if !errors.Is(err, outcome.ErrInput) {
 		t.Fatalf("err = %v, want an input error", err)
 	}
 	want := "preflight checks failed; nothing was changed (--skip-preflight bypasses these checks):\n" +
@@ -118,7 +119,7 @@ func TestCreateClusterConfigFile(t *testing.T) {
 		t.Fatalf("createCluster with --config: %v, config %q", err, k.config)
 	}
 	_, err := createCluster(context.Background(), ClusterOptions{ConfigFile: filepath.Join(t.TempDir(), "missing.yaml")}, ui.New(&bytes.Buffer{}, false), deps(k, true, nil))
-	if !errors.Is(err, ErrInput) || !strings.HasPrefix(err.Error(), "--config: open ") {
+	if !errors.Is(err, outcome.ErrInput) || !strings.HasPrefix(err.Error(), "--config: open ") {
 		t.Fatalf("missing --config file: %v", err)
 	}
 }
@@ -126,7 +127,7 @@ func TestCreateClusterConfigFile(t *testing.T) {
 func TestDeleteClusterEngineDown(t *testing.T) {
 	k := &fakeKind{clusters: []string{"slipway"}}
 	err := deleteCluster(context.Background(), ClusterOptions{}, ui.New(&bytes.Buffer{}, false), deps(k, false, nil))
-	if !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), "docker is installed but its engine does not answer") {
+	if !errors.Is(err, outcome.ErrInput) || !strings.Contains(err.Error(), "docker is installed but its engine does not answer") {
 		t.Fatalf("err = %v", err)
 	}
 	var log bytes.Buffer
@@ -150,12 +151,12 @@ func TestCreateClusterFirst(t *testing.T) {
 		t.Errorf("context %q, cluster options %+v", opts.Kube.Context, got)
 	}
 	opts = Options{CreateCluster: true, DryRun: true}
-	if err := createClusterFirst(context.Background(), &opts, create); !errors.Is(err, ErrInput) || err.Error() != "--create-cluster with --dry-run: a dry run changes nothing; drop one of them" {
+	if err := createClusterFirst(context.Background(), &opts, create); !errors.Is(err, outcome.ErrInput) || err.Error() != "--create-cluster with --dry-run: a dry run changes nothing; drop one of them" {
 		t.Errorf("with --dry-run: %v", err)
 	}
 	opts = Options{CreateCluster: true}
 	opts.Kube.Context = "prod"
-	if err := createClusterFirst(context.Background(), &opts, create); !errors.Is(err, ErrInput) || err.Error() != "--create-cluster installs into the new cluster's context kind-slipway, not --context prod: drop --context" {
+	if err := createClusterFirst(context.Background(), &opts, create); !errors.Is(err, outcome.ErrInput) || err.Error() != "--create-cluster installs into the new cluster's context kind-slipway, not --context prod: drop --context" {
 		t.Errorf("with --context: %v", err)
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/credentials"
 	"github.com/slipwayhq/slipway/internal/inventory"
 	"github.com/slipwayhq/slipway/internal/kube"
+	"github.com/slipwayhq/slipway/internal/outcome"
 	"github.com/slipwayhq/slipway/internal/plan"
 	"github.com/slipwayhq/slipway/internal/release"
 	"github.com/slipwayhq/slipway/internal/report"
@@ -59,11 +60,8 @@ func Status(ctx context.Context, ko kube.Options) ([]report.Status, error) {
 		case info == nil:
 			st.Readiness, st.Reason = "missing", "no Helm release; `slipway up` installs it"
 		default:
-			st.Chart, st.Version, st.Revision, st.ReleaseStatus, st.Updated = info.Chart, info.ChartVersion, info.Revision, info.Status, info.Updated
-			target := slwait.Target{Component: e.Component}
-			for _, o := range release.ParseObjects(info.Manifest, e.Namespace) {
-				target.Objects = append(target.Objects, slwait.Object(o))
-			}
+			st.Chart, st.Version, st.Revision, st.ReleaseStatus, st.Updated = info.Chart, info.ChartVersion, info.Revision, string(info.Status), info.Updated
+			target := slwait.Target{Component: e.Component, Objects: release.ParseObjects(info.Manifest, e.Namespace)}
 			sts, err := waiter.Check(ctx, target)
 			if err != nil {
 				st.Readiness, st.Reason = "unknown", err.Error()
@@ -82,7 +80,7 @@ func Status(ctx context.Context, ko kube.Options) ([]report.Status, error) {
 			}
 			st.Reason = strings.Join(reasons, "; ")
 			if info.Pending() {
-				st.Readiness, st.Reason = "pending", "left "+info.Status+" by an interrupted run; `slipway up` repairs it"
+				st.Readiness, st.Reason = "pending", "left "+string(info.Status)+" by an interrupted run; `slipway up` repairs it"
 			}
 		}
 		out = append(out, st)
@@ -102,7 +100,7 @@ func deleteGenerated(ctx context.Context, client kubernetes.Interface, e invento
 		if err != nil {
 			return fmt.Errorf("%s: read secret %s/%s: %w", e.Component, e.Namespace, name, err)
 		}
-		if s.Labels[credentials.LabelManagedBy] != credentials.ManagedBy {
+		if s.Labels[kube.LabelManagedBy] != kube.ManagedBy {
 			continue
 		}
 		if err := client.CoreV1().Secrets(e.Namespace).Delete(ctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
@@ -175,13 +173,13 @@ func Diff(ctx context.Context, opts Options, printer *ui.Printer) (*report.Diff,
 		mask := secretPaths(r, rel.Component)
 		switch {
 		case cur == nil:
-			c.Action = "install"
-		case cur.Status == "deployed" && cur.Labels[LabelDigest] == rel.Digest():
-			c.Action, c.OldVersion = "unchanged", cur.ChartVersion
+			c.Action = string(release.Install)
+		case upToDate(cur, rel.Digest()):
+			c.Action, c.OldVersion = string(release.Unchanged), cur.ChartVersion
 		default:
-			c.Action, c.OldVersion = "upgrade", cur.ChartVersion
+			c.Action, c.OldVersion = string(release.Upgrade), cur.ChartVersion
 			if cur.Pending() {
-				c.Note = "left " + cur.Status + " by an interrupted run; up repairs it first"
+				c.Note = "left " + string(cur.Status) + " by an interrupted run; up repairs it first"
 			}
 			c.Values = valuesDiff(cur.Values, rel.Values, mask)
 			res, err := release.Render(ctx, release.Spec{Name: rel.Name, Namespace: rel.Namespace, ChartPath: r.chartPath(rel.Component), Values: rel.Values}, "")
@@ -190,7 +188,7 @@ func Diff(ctx context.Context, opts Options, printer *ui.Printer) (*report.Diff,
 			}
 			c.Manifest = manifestDiff(cur.Manifest, withoutHooks(res.Manifest))
 		}
-		if c.Action != "unchanged" {
+		if c.Action != string(release.Unchanged) {
 			changes = true
 		}
 		d.Components = append(d.Components, c)
@@ -381,9 +379,6 @@ type DownOptions struct {
 	Confirm func(summary string) bool
 }
 
-// ErrAborted is returned when the user declined the confirmation.
-var ErrAborted = errors.New("aborted: nothing was removed")
-
 // Down uninstalls components in reverse needs order, waits for their
 // resources to go, then removes the Secrets and namespaces slipway
 // created. Removing what is not there is not an error.
@@ -428,7 +423,7 @@ func Down(ctx context.Context, o DownOptions, printer *ui.Printer) error {
 		names = append(names, e.Component)
 	}
 	if o.Confirm != nil && !o.Confirm(fmt.Sprintf("Remove %s from context %s?", strings.Join(names, ", "), cluster.Context)) {
-		return ErrAborted
+		return outcome.ErrAborted
 	}
 	var crds []string
 	for _, e := range ordered {
@@ -470,7 +465,7 @@ func Down(ctx context.Context, o DownOptions, printer *ui.Printer) error {
 			continue
 		}
 		ns, err := cluster.Client.CoreV1().Namespaces().Get(ctx, e.Namespace, metav1.GetOptions{})
-		if err != nil || ns.Labels[credentials.LabelManagedBy] != credentials.ManagedBy {
+		if err != nil || ns.Labels[kube.LabelManagedBy] != kube.ManagedBy {
 			continue
 		}
 		if err := cluster.Client.CoreV1().Namespaces().Delete(ctx, e.Namespace, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {

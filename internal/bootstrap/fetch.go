@@ -10,6 +10,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/bundle"
 	"github.com/slipwayhq/slipway/internal/charts"
 	"github.com/slipwayhq/slipway/internal/lock"
+	"github.com/slipwayhq/slipway/internal/outcome"
 	"github.com/slipwayhq/slipway/internal/plan"
 	"github.com/slipwayhq/slipway/internal/profile"
 	"github.com/slipwayhq/slipway/internal/release"
@@ -29,7 +30,7 @@ func (r *run) close() {
 func (r *run) readLock(context.Context) error {
 	switch {
 	case r.opts.Bundle != "" && r.opts.Locked != "":
-		return asInput(fmt.Errorf("--bundle %s already carries its lock; drop --locked %s", r.opts.Bundle, r.opts.Locked))
+		return outcome.Input(fmt.Errorf("--bundle %s already carries its lock; drop --locked %s", r.opts.Bundle, r.opts.Locked))
 	case r.opts.Bundle != "":
 		dir, err := os.MkdirTemp("", "slipway-bundle-")
 		if err != nil {
@@ -38,7 +39,7 @@ func (r *run) readLock(context.Context) error {
 		r.cleanups = append(r.cleanups, func() { os.RemoveAll(dir) })
 		c, err := bundle.Read(r.opts.Bundle, dir)
 		if err != nil {
-			return asInput(err)
+			return outcome.Input(err)
 		}
 		r.lock, r.lockFile, r.bundlePaths = c.Lock, r.opts.Bundle+":"+bundle.LockName, c.Paths
 		r.opts.Offline = true // everything comes from the bundle
@@ -46,7 +47,7 @@ func (r *run) readLock(context.Context) error {
 	case r.opts.Locked != "":
 		lf, err := lock.Read(r.opts.Locked)
 		if err != nil {
-			return asInput(err)
+			return outcome.Input(err)
 		}
 		r.lock, r.lockFile = lf, r.opts.Locked
 	}
@@ -69,7 +70,7 @@ func (r *run) chartSources(context.Context) error {
 		RegistryConfig: r.opts.RegistryConfig, RepositoryConfig: r.opts.RepositoryConfig,
 	})
 	if err != nil {
-		return asInput(err)
+		return outcome.Input(err)
 	}
 	r.charts = loc
 	return nil
@@ -89,7 +90,7 @@ func (r *run) resolveCharts(ctx context.Context) error {
 			comps = append(comps, lc)
 		}
 		if err := r.lock.Match(r.lockFile, r.profile.Name, r.profile.Version, comps); err != nil {
-			return asInput(err)
+			return outcome.Input(err)
 		}
 	}
 	resolved := make([]charts.Resolved, len(r.profile.Components))
@@ -168,7 +169,7 @@ func (r *run) eachComponent(fn func(i int, c profile.Component) error) error {
 	err := errors.Join(errs...)
 	var mm *lock.MismatchError
 	if errors.Is(err, charts.ErrNotCached) || errors.As(err, &mm) {
-		return asInput(err)
+		return outcome.Input(err)
 	}
 	return err
 }

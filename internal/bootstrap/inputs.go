@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/slipwayhq/slipway/internal/outcome"
 	"github.com/slipwayhq/slipway/internal/values"
 )
 
@@ -62,7 +63,7 @@ func parseOverrides(o Options) (*overrides, error) {
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, asInput(err)
+		return nil, outcome.Input(err)
 	}
 	return ov, nil
 }
@@ -79,11 +80,11 @@ func redactValue(p string) string {
 func readPasswordFile(comp, path string) (string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return "", asInput(fmt.Errorf("--password %s=@%s: %w", comp, path, err))
+		return "", outcome.Input(fmt.Errorf("--password %s=@%s: %w", comp, path, err))
 	}
 	pw := strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r")
 	if len(pw) < 8 {
-		return "", asInput(fmt.Errorf("--password %s=@%s: the password is shorter than 8 characters", comp, path))
+		return "", outcome.Input(fmt.Errorf("--password %s=@%s: the password is shorter than 8 characters", comp, path))
 	}
 	return pw, nil
 }

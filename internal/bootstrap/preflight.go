@@ -12,6 +12,7 @@ import (
 
 	"github.com/slipwayhq/slipway/internal/cluster"
 	"github.com/slipwayhq/slipway/internal/hostip"
+	"github.com/slipwayhq/slipway/internal/outcome"
 	"github.com/slipwayhq/slipway/internal/plan"
 	"github.com/slipwayhq/slipway/internal/preflight"
 	"github.com/slipwayhq/slipway/internal/release"
@@ -21,14 +22,14 @@ import (
 // the rest of up at the new cluster's context.
 func createClusterFirst(ctx context.Context, opts *Options, create func(context.Context, ClusterOptions) (string, error)) error {
 	if opts.DryRun {
-		return asInput(errors.New("--create-cluster with --dry-run: a dry run changes nothing; drop one of them"))
+		return outcome.Input(errors.New("--create-cluster with --dry-run: a dry run changes nothing; drop one of them"))
 	}
 	name := opts.Cluster.Name
 	if name == "" {
 		name = cluster.DefaultName
 	}
 	if opts.Kube.Context != "" && opts.Kube.Context != cluster.ContextName(name) {
-		return asInput(fmt.Errorf("--create-cluster installs into the new cluster's context %s, not --context %s: drop --context", cluster.ContextName(name), opts.Kube.Context))
+		return outcome.Input(fmt.Errorf("--create-cluster installs into the new cluster's context %s, not --context %s: drop --context", cluster.ContextName(name), opts.Kube.Context))
 	}
 	c := opts.Cluster
 	c.Name, c.Kubeconfig, c.SkipPreflight = name, opts.Kube.Kubeconfig, opts.SkipPreflight
@@ -58,7 +59,7 @@ func (r *run) chooseIP(ctx context.Context) error {
 	}
 	choice, err := hostip.Choose(ctx, r.cluster.Client, r.cluster.Context, ns)
 	if err != nil {
-		return asInput(err)
+		return outcome.Input(err)
 	}
 	r.opts.IP = choice.IP
 	r.ui.Infof("--ip auto: hostnames use %s: %s", choice.IP, choice.Reason)

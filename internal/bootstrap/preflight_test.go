@@ -18,6 +18,7 @@ import (
 
 	"github.com/slipwayhq/slipway/internal/charts"
 	"github.com/slipwayhq/slipway/internal/kube"
+	"github.com/slipwayhq/slipway/internal/outcome"
 	"github.com/slipwayhq/slipway/internal/plan"
 	"github.com/slipwayhq/slipway/internal/profile"
 	"github.com/slipwayhq/slipway/internal/ui"
@@ -95,7 +96,7 @@ func TestPreflightStageFailures(t *testing.T) {
 	want := "preflight checks failed; nothing was changed (--skip-preflight bypasses these checks):\n" +
 		"the platform requests 192Mi of memory (ingress 192Mi), more than the 128Mi the cluster's schedulable nodes can allocate (worker 128Mi): give the container engine more memory (Docker Desktop: Settings → Resources), add nodes, or leave components out (--without COMPONENT)\n" +
 		"component ingress: Deployment ing/ingress-ingress runs only on a node labelled ingress-ready=true to bind host ports 80, 443, and no node has that label: create the cluster from kind-config.yaml (`slipway cluster create`, or `slipway up --create-cluster`), or label the node that should receive traffic (`kubectl label node NAME ingress-ready=true`)"
-	if !errors.Is(err, ErrInput) || err.Error() != want {
+	if !errors.Is(err, outcome.ErrInput) || err.Error() != want {
 		t.Fatalf("err = %v\nwant  %s", err, want)
 	}
 	if !strings.Contains(log.String(), "warning: the hostnames do not resolve to 127.0.0.1 (x.127.0.0.1.sslip.io resolves to 10.9.9.9)") ||
@@ -108,7 +109,7 @@ func TestPreflightStageFailures(t *testing.T) {
 	r.waitDNS()
 	want = "preflight checks failed; nothing was changed (--skip-preflight bypasses these checks):\n" +
 		"component ingress: chart ingress@1.0.0 requires Kubernetes >=1.36.0, and the cluster runs v1.35.0: use a cluster whose version matches (kind: a node image of that version in the kind config), or a profile version whose chart supports v1.35.0 (--profile NAME@VERSION)"
-	if !errors.Is(err, ErrInput) || err.Error() != want {
+	if !errors.Is(err, outcome.ErrInput) || err.Error() != want {
 		t.Fatalf("err = %v\nwant  %s", err, want)
 	}
 

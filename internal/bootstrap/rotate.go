@@ -15,6 +15,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/credentials"
 	"github.com/slipwayhq/slipway/internal/inventory"
 	"github.com/slipwayhq/slipway/internal/kube"
+	"github.com/slipwayhq/slipway/internal/outcome"
 	"github.com/slipwayhq/slipway/internal/profile"
 	"github.com/slipwayhq/slipway/internal/release"
 	"github.com/slipwayhq/slipway/internal/ui"
@@ -51,7 +52,7 @@ func Rotate(ctx context.Context, o RotateOptions, printer *ui.Printer) (credenti
 				names = append(names, e.Component)
 			}
 		}
-		return credentials.Credential{}, asInput(fmt.Errorf("no component %q with slipway-managed credentials in context %s; components with credentials: %s", o.Component, cluster.Context, strings.Join(names, ", ")))
+		return credentials.Credential{}, outcome.Input(fmt.Errorf("no component %q with slipway-managed credentials in context %s; components with credentials: %s", o.Component, cluster.Context, strings.Join(names, ", ")))
 	}
 	e := entries[i]
 	provided := ""
@@ -81,7 +82,7 @@ func Rotate(ctx context.Context, o RotateOptions, printer *ui.Printer) (credenti
 	if err != nil {
 		return cred, err
 	}
-	var objs []release.Object
+	var objs []kube.Ref
 	if len(e.BcryptPaths) > 0 {
 		hash, err := credentials.Bcrypt(cred.Password)
 		if err != nil {
@@ -120,14 +121,11 @@ func Rotate(ctx context.Context, o RotateOptions, printer *ui.Printer) (credenti
 	}
 	wctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	target := wait.Target{Component: e.Component}
-	for _, ob := range objs {
-		target.Objects = append(target.Objects, wait.Object(ob))
-	}
+	target := wait.Target{Component: e.Component, Objects: objs}
 	if err := waiter.Wait(wctx, []wait.Target{target}, nil); err != nil {
 		var te *wait.TimeoutError
 		if errors.As(err, &te) {
-			return cred, timeoutError{te}
+			return cred, outcome.Timeout(te)
 		}
 		return cred, err
 	}
@@ -140,7 +138,7 @@ func setValue(v map[string]any, path string, val any) {
 
 // restartUsers restarts (like `kubectl rollout restart`) the Deployments
 // and StatefulSets of a release whose pods read the Secret.
-func restartUsers(ctx context.Context, c *kube.Cluster, ns, secret string, objs []release.Object) ([]string, error) {
+func restartUsers(ctx context.Context, c *kube.Cluster, ns, secret string, objs []kube.Ref) ([]string, error) {
 	patch := fmt.Appendf(nil, `{"spec":{"template":{"metadata":{"annotations":{"slipway.dev/restartedAt":%q}}}}}`, time.Now().UTC().Format(time.RFC3339))
 	var done []string
 	for _, o := range objs {

@@ -14,8 +14,6 @@ import (
 	"path/filepath"
 
 	"golang.org/x/crypto/bcrypt"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	builtin "github.com/slipwayhq/slipway/charts"
@@ -23,6 +21,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/credentials"
 	"github.com/slipwayhq/slipway/internal/kube"
 	"github.com/slipwayhq/slipway/internal/lock"
+	"github.com/slipwayhq/slipway/internal/outcome"
 	"github.com/slipwayhq/slipway/internal/plan"
 	"github.com/slipwayhq/slipway/internal/preflight"
 	"github.com/slipwayhq/slipway/internal/profile"
@@ -37,7 +36,7 @@ import (
 const (
 	LabelProfile        = "slipway.dev/profile"
 	LabelProfileVersion = "slipway.dev/profile-version"
-	LabelComponent      = credentials.LabelComponent
+	LabelComponent      = kube.LabelComponent
 	LabelDigest         = "slipway.dev/digest"
 )
 
@@ -136,7 +135,7 @@ func (r *run) loadProfile(context.Context) error {
 	cat := profile.NewCatalog(profiles.FS)
 	p, err := cat.Resolve(r.opts.Profile)
 	if err != nil {
-		return asInput(err)
+		return outcome.Input(err)
 	}
 	var without []string
 	for _, name := range profile.Disabled(p, map[string]bool{"gitops-repo": r.opts.GitOpsRepo != ""}) {
@@ -146,7 +145,7 @@ func (r *run) loadProfile(context.Context) error {
 	}
 	sel, err := profile.Select(p, r.opts.Choices, append(without, r.opts.Without...))
 	if err != nil {
-		return asInput(err)
+		return outcome.Input(err)
 	}
 	r.profile = sel
 	r.ui.Infof("profile %s@%s: %s", sel.Name, sel.Version, plan.ComponentNames(sel))
@@ -179,7 +178,7 @@ func (r *run) parseOverrides(context.Context) error {
 		return err
 	}
 	if err := errors.Join(plan.CheckOverrides(r.profile, ov.Overrides, slices.Sorted(maps.Keys(ov.passwords)))...); err != nil {
-		return asInput(err)
+		return outcome.Input(err)
 	}
 	r.over = ov
 	return nil
@@ -282,11 +281,11 @@ func (r *run) providedPassword(ctx context.Context, comp string) (string, error)
 	}
 	sec, err := r.cluster.Client.CoreV1().Secrets(src.secretNS).Get(ctx, src.secret, metav1.GetOptions{})
 	if err != nil {
-		return "", asInput(fmt.Errorf("--password %s=secret:%s/%s: %w", comp, src.secretNS, src.secret, err))
+		return "", outcome.Input(fmt.Errorf("--password %s=secret:%s/%s: %w", comp, src.secretNS, src.secret, err))
 	}
 	pw, ok := sec.Data[src.secretKey]
 	if !ok {
-		return "", asInput(fmt.Errorf("--password %s=secret:%s/%s: the secret has no key %q (keys: %s)", comp, src.secretNS, src.secret, src.secretKey, strings.Join(slices.Sorted(maps.Keys(sec.Data)), ", ")))
+		return "", outcome.Input(fmt.Errorf("--password %s=secret:%s/%s: the secret has no key %q (keys: %s)", comp, src.secretNS, src.secret, src.secretKey, strings.Join(slices.Sorted(maps.Keys(sec.Data)), ", ")))
 	}
 	return string(pw), nil
 }
@@ -322,7 +321,7 @@ func (r *run) buildPlan(ctx context.Context) error {
 	}
 	p, err := plan.Build(in)
 	if err != nil {
-		return asInput(err)
+		return outcome.Input(err)
 	}
 	r.plan = p
 	return nil
@@ -379,26 +378,6 @@ func (r *run) notes() []string {
 		if c.Group == "gitops" {
 			return []string{"The GitOps agent is installed and idle. Point it at a repository with:\n  slipway up --gitops-repo URL [--gitops-path PATH] [--gitops-revision BRANCH]"}
 		}
-	}
-	return nil
-}
-
-// ensureNamespace creates ns if missing, labelled as slipway's so `down`
-// knows it may remove it.
-func ensureNamespace(ctx context.Context, c *kube.Cluster, ns string) error {
-	_, err := c.Client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
-	if err == nil {
-		return nil
-	}
-	if !apierrors.IsNotFound(err) {
-		return fmt.Errorf("namespace %s: %w", ns, err)
-	}
-	obj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{credentials.LabelManagedBy: credentials.ManagedBy}}}
-	if _, err := c.Client.CoreV1().Namespaces().Create(ctx, obj, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		if apierrors.IsForbidden(err) {
-			return fmt.Errorf("not allowed to create namespace %s: slipway needs `create` on namespaces (cluster scope), or create it beforehand: %w", ns, err)
-		}
-		return fmt.Errorf("create namespace %s: %w", ns, err)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sethvargo/go-password/password"
+	"github.com/slipwayhq/slipway/internal/kube"
 	"golang.org/x/crypto/bcrypt"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -14,11 +15,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 )
 
-// Labels and annotations on the Secrets slipway owns.
+// Annotations on the Secrets slipway owns (its labels are kube's).
 const (
-	LabelManagedBy      = "app.kubernetes.io/managed-by"
-	ManagedBy           = "slipway"
-	LabelComponent      = "slipway.dev/component"
 	AnnotationUserKey   = "slipway.dev/username-key"
 	AnnotationPassKey   = "slipway.dev/password-key"
 	AnnotationURL       = "slipway.dev/url"
@@ -100,9 +98,9 @@ func (s *Store) Ensure(ctx context.Context, spec Spec, provided string, dryRun b
 	existing, err := s.Client.CoreV1().Secrets(spec.Namespace).Get(ctx, spec.SecretName, metav1.GetOptions{})
 	switch {
 	case err == nil:
-		if existing.Labels[LabelManagedBy] != ManagedBy {
+		if existing.Labels[kube.LabelManagedBy] != kube.ManagedBy {
 			return Credential{}, fmt.Errorf("secret %s/%s exists but is not managed by slipway (no %s=%s label); delete it or set another secretName for component %s",
-				spec.Namespace, spec.SecretName, LabelManagedBy, ManagedBy, spec.Component)
+				spec.Namespace, spec.SecretName, kube.LabelManagedBy, kube.ManagedBy, spec.Component)
 		}
 		cred := fromSecret(existing)
 		if provided != "" && provided != cred.Password {
@@ -177,7 +175,7 @@ func (s *Store) EnsureInternal(ctx context.Context, in Internal) (bool, error) {
 	secret := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: in.Name, Namespace: in.Namespace,
-			Labels: map[string]string{LabelManagedBy: ManagedBy, LabelComponent: in.Component},
+			Labels: map[string]string{kube.LabelManagedBy: kube.ManagedBy, kube.LabelComponent: in.Component},
 		},
 		Type: corev1.SecretTypeOpaque,
 		Data: map[string][]byte{in.Key: []byte(value)},
@@ -243,7 +241,7 @@ func toSecret(spec Spec, pw string, now time.Time) *corev1.Secret {
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: spec.SecretName, Namespace: spec.Namespace,
-			Labels: map[string]string{LabelManagedBy: ManagedBy, LabelComponent: spec.Component},
+			Labels: map[string]string{kube.LabelManagedBy: kube.ManagedBy, kube.LabelComponent: spec.Component},
 			Annotations: map[string]string{
 				AnnotationUserKey: spec.UsernameKey, AnnotationPassKey: spec.PasswordKey,
 				AnnotationURL: spec.URL, AnnotationCreatedAt: now.UTC().Format(time.RFC3339),
@@ -257,7 +255,7 @@ func toSecret(spec Spec, pw string, now time.Time) *corev1.Secret {
 func fromSecret(s *corev1.Secret) Credential {
 	created, _ := time.Parse(time.RFC3339, s.Annotations[AnnotationCreatedAt])
 	return Credential{
-		Component: s.Labels[LabelComponent], Namespace: s.Namespace, Secret: s.Name,
+		Component: s.Labels[kube.LabelComponent], Namespace: s.Namespace, Secret: s.Name,
 		URL:       s.Annotations[AnnotationURL],
 		Username:  string(s.Data[s.Annotations[AnnotationUserKey]]),
 		Password:  string(s.Data[s.Annotations[AnnotationPassKey]]),

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slipwayhq/slipway/internal/kube"
 	"golang.org/x/crypto/bcrypt"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -69,7 +70,7 @@ func TestEnsureCreatesOnceAndNeverRotates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sec.Labels[LabelManagedBy] != "slipway" || sec.Labels[LabelComponent] != "jenkins" {
+	if sec.Labels[kube.LabelManagedBy] != "slipway" || sec.Labels[kube.LabelComponent] != "jenkins" {
 		t.Errorf("labels = %v", sec.Labels)
 	}
 	if string(sec.Data["jenkins-admin-password"]) != first.Password {
@@ -181,7 +182,7 @@ func TestEnsureInternal(t *testing.T) {
 	if len(value) != 32 || strings.Trim(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != "" {
 		t.Errorf("value %d chars, want 32 letters and digits", len(value))
 	}
-	if sec.Labels[LabelManagedBy] != ManagedBy || sec.Labels[LabelComponent] != "argocd" {
+	if sec.Labels[kube.LabelManagedBy] != kube.ManagedBy || sec.Labels[kube.LabelComponent] != "argocd" {
 		t.Errorf("labels %v", sec.Labels)
 	}
 	if created, err := s.EnsureInternal(ctx, in); err != nil || created {

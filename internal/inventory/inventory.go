@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/slipwayhq/slipway/internal/kube"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -87,8 +88,8 @@ func Remove(ctx context.Context, c kubernetes.Interface, components ...string) e
 }
 
 func update(ctx context.Context, c kubernetes.Interface, mutate func(map[string]Entry)) error {
-	if err := ensureNamespace(ctx, c); err != nil {
-		return err
+	if err := kube.EnsureNamespace(ctx, c, Namespace); err != nil {
+		return fmt.Errorf("slipway's inventory: %w", err)
 	}
 	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		cms := c.CoreV1().ConfigMaps(Namespace)
@@ -99,7 +100,7 @@ func update(ctx context.Context, c kubernetes.Interface, mutate func(map[string]
 		}
 		if create {
 			cm = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: Name, Namespace: Namespace,
-				Labels: map[string]string{"app.kubernetes.io/managed-by": "slipway"}}}
+				Labels: map[string]string{kube.LabelManagedBy: kube.ManagedBy}}}
 		}
 		cur := map[string]Entry{}
 		var entries []Entry
@@ -129,19 +130,4 @@ func update(ctx context.Context, c kubernetes.Interface, mutate func(map[string]
 		}
 		return err
 	})
-}
-
-func ensureNamespace(ctx context.Context, c kubernetes.Interface) error {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: Namespace, Labels: map[string]string{"app.kubernetes.io/managed-by": "slipway"}}}
-	_, err := c.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{})
-	if err == nil || apierrors.IsAlreadyExists(err) {
-		return nil
-	}
-	if apierrors.IsForbidden(err) {
-		// Maybe it exists and we may only not create namespaces.
-		if _, gerr := c.CoreV1().Namespaces().Get(ctx, Namespace, metav1.GetOptions{}); gerr == nil {
-			return nil
-		}
-	}
-	return fmt.Errorf("create namespace %s for slipway's inventory: %w", Namespace, err)
 }

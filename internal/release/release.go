@@ -11,11 +11,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slipwayhq/slipway/internal/kube"
+
 	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/chart/common"
 	chartv2 "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
-	"helm.sh/helm/v4/pkg/kube"
+	helmkube "helm.sh/helm/v4/pkg/kube"
 	kubefake "helm.sh/helm/v4/pkg/kube/fake"
 	helmrelease "helm.sh/helm/v4/pkg/release"
 	rcommon "helm.sh/helm/v4/pkg/release/common"
@@ -41,30 +43,54 @@ type Spec struct {
 	Labels map[string]string
 }
 
-// Object identifies one resource of a release.
-type Object struct{ Group, Version, Kind, Namespace, Name string }
+// Action is what happened to a release.
+type Action string
+
+// Actions. Unchanged is decided by the caller: the release already had
+// the plan's chart and values, so nothing was sent to Helm.
+const (
+	Install   Action = "install"
+	Upgrade   Action = "upgrade"
+	Unchanged Action = "unchanged"
+	Rendered  Action = "render"
+)
+
+// Status is a release's status as Helm stores it (deployed, failed,
+// pending-install, …).
+type Status string
+
+// The statuses slipway decides on; the others are shown as they are.
+const (
+	StatusDeployed Status = Status(rcommon.StatusDeployed)
+	StatusFailed   Status = Status(rcommon.StatusFailed)
+)
+
+// Pending reports whether an interrupted operation left the release
+// locked in this status.
+func (s Status) Pending() bool { return strings.HasPrefix(string(s), "pending-") }
 
 // Result of Apply or Render.
 type Result struct {
-	Action       string // install or upgrade
+	Action       Action
 	Revision     int
 	ChartVersion string
 	Manifest     string
-	Objects      []Object // hooks excluded
+	Objects      []kube.Ref // hooks excluded
 }
 
 // Info is the latest revision of a release, whatever its status.
 type Info struct {
-	Name, Namespace, Chart, ChartVersion, AppVersion, Status string
-	Revision                                                 int
-	Updated                                                  time.Time
-	Labels                                                   map[string]string
-	Values                                                   map[string]any // user-supplied values
-	Manifest                                                 string
+	Name, Namespace, Chart, ChartVersion, AppVersion string
+	Status                                           Status
+	Revision                                         int
+	Updated                                          time.Time
+	Labels                                           map[string]string
+	Values                                           map[string]any // user-supplied values
+	Manifest                                         string
 }
 
 // Pending reports whether an interrupted operation left the release locked.
-func (i *Info) Pending() bool { return strings.HasPrefix(i.Status, "pending-") }
+func (i *Info) Pending() bool { return i.Status.Pending() }
 
 // Manager runs Helm actions in one namespace.
 type Manager struct {
@@ -81,7 +107,7 @@ func init() {
 	// binary would be different managers and each upgrade after another
 	// one's would fail with "Apply failed with 1 conflict". Found by
 	// TestFaultSIGKILLRandom, which mixes the built CLI and in-process runs.
-	kube.ManagedFieldsManager = FieldManager
+	helmkube.ManagedFieldsManager = FieldManager
 }
 
 // New returns a Manager that stores releases as Secrets (Helm's default).
@@ -123,11 +149,11 @@ func loadChart(path string) (*chartv2.Chart, error) {
 	return ch, nil
 }
 
-func waitStrategy(wait bool) kube.WaitStrategy {
+func waitStrategy(wait bool) helmkube.WaitStrategy {
 	if wait {
-		return kube.StatusWatcherStrategy
+		return helmkube.StatusWatcherStrategy
 	}
-	return kube.HookOnlyStrategy
+	return helmkube.HookOnlyStrategy
 }
 
 // Apply upgrades the release if it has history, and installs it otherwise
@@ -145,7 +171,7 @@ func (m *Manager) Apply(ctx context.Context, s Spec) (Result, error) {
 		return Result{}, err
 	}
 	var rel helmrelease.Releaser
-	act := "install"
+	act := Install
 	if info == nil {
 		i := action.NewInstall(m.cfg)
 		i.Namespace, i.ReleaseName = s.Namespace, s.Name
@@ -160,7 +186,7 @@ func (m *Manager) Apply(ctx context.Context, s Spec) (Result, error) {
 		i.DryRunStrategy = action.DryRunNone
 		rel, err = i.RunWithContext(ctx, ch, s.Values)
 	} else {
-		act = "upgrade"
+		act = Upgrade
 		u := action.NewUpgrade(m.cfg)
 		u.Namespace = s.Namespace
 		u.Timeout, u.WaitStrategy = s.Timeout, waitStrategy(s.Wait)
@@ -184,7 +210,7 @@ func (m *Manager) Apply(ctx context.Context, s Spec) (Result, error) {
 	return result(act, r), nil
 }
 
-func result(act string, r *rspb.Release) Result {
+func result(act Action, r *rspb.Release) Result {
 	res := Result{Action: act, Revision: r.Version, Manifest: r.Manifest, Objects: ParseObjects(r.Manifest, r.Namespace)}
 	if r.Chart != nil && r.Chart.Metadata != nil {
 		res.ChartVersion = r.Chart.Metadata.Version
@@ -194,7 +220,7 @@ func result(act string, r *rspb.Release) Result {
 
 // explain wraps a Helm error with the release and chart named, and turns
 // the lock error into something a person can act on.
-func explain(s Spec, ch *chartv2.Chart, act string, err error) error {
+func explain(s Spec, ch *chartv2.Chart, act Action, err error) error {
 	msg := err.Error()
 	if strings.Contains(msg, "another operation (install/upgrade/rollback) is in progress") {
 		return fmt.Errorf("release %s/%s is locked by an earlier run that did not finish (status pending); re-run `slipway up`, which repairs it, or inspect it with `helm -n %s history %s`", s.Namespace, s.Name, s.Namespace, s.Name)
@@ -264,7 +290,7 @@ func (m *Manager) Get(ctx context.Context, name string) (*Info, error) {
 	info := &Info{Name: latest.Name, Namespace: latest.Namespace, Revision: latest.Version,
 		Labels: userLabels(latest.Labels), Values: latest.Config, Manifest: latest.Manifest}
 	if latest.Info != nil {
-		info.Status, info.Updated = latest.Info.Status.String(), latest.Info.LastDeployed
+		info.Status, info.Updated = Status(latest.Info.Status.String()), latest.Info.LastDeployed
 	}
 	if latest.Chart != nil && latest.Chart.Metadata != nil {
 		info.Chart, info.ChartVersion, info.AppVersion = latest.Chart.Metadata.Name, latest.Chart.Metadata.Version, latest.Chart.Metadata.AppVersion
@@ -298,7 +324,7 @@ func (m *Manager) Repair(ctx context.Context, name string, timeout time.Duration
 	}
 	if lastDeployed == 0 {
 		u := action.NewUninstall(m.cfg)
-		u.Timeout, u.WaitStrategy = timeout, kube.HookOnlyStrategy
+		u.Timeout, u.WaitStrategy = timeout, helmkube.HookOnlyStrategy
 		u.IgnoreNotFound = true
 		if _, err := u.Run(name); err != nil {
 			return "", fmt.Errorf("uninstall never-deployed release %s/%s left %s: %w", m.namespace, name, info.Status, err)
@@ -320,7 +346,7 @@ func (m *Manager) Repair(ctx context.Context, name string, timeout time.Duration
 	}
 	rb := action.NewRollback(m.cfg)
 	rb.Version = lastDeployed
-	rb.Timeout, rb.WaitStrategy = timeout, kube.HookOnlyStrategy
+	rb.Timeout, rb.WaitStrategy = timeout, helmkube.HookOnlyStrategy
 	rb.ServerSideApply = "true"
 	if err := rb.Run(name); err != nil {
 		return "", fmt.Errorf("roll back release %s/%s to revision %d: %w", m.namespace, name, lastDeployed, err)
@@ -332,7 +358,7 @@ func (m *Manager) Repair(ctx context.Context, name string, timeout time.Duration
 // release that does not exist is not an error.
 func (m *Manager) Uninstall(ctx context.Context, name string, timeout time.Duration) error {
 	u := action.NewUninstall(m.cfg)
-	u.Timeout, u.WaitStrategy = timeout, kube.StatusWatcherStrategy
+	u.Timeout, u.WaitStrategy = timeout, helmkube.StatusWatcherStrategy
 	u.IgnoreNotFound = true
 	if _, err := u.Run(name); err != nil {
 		return fmt.Errorf("uninstall %s/%s: %w", m.namespace, name, err)
@@ -354,7 +380,7 @@ func Render(ctx context.Context, s Spec, kubeVersion string) (Result, error) {
 	i.DryRunStrategy = action.DryRunClient
 	i.Replace = true
 	i.IncludeCRDs = true
-	i.Timeout, i.WaitStrategy = time.Minute, kube.HookOnlyStrategy
+	i.Timeout, i.WaitStrategy = time.Minute, helmkube.HookOnlyStrategy
 	if kubeVersion != "" {
 		kv, err := common.ParseKubeVersion(kubeVersion)
 		if err != nil {
@@ -370,7 +396,7 @@ func Render(ctx context.Context, s Spec, kubeVersion string) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	res := result("render", r)
+	res := result(Rendered, r)
 	var hooks strings.Builder
 	for _, h := range r.Hooks {
 		// `helm test` hooks never run in an install or upgrade: their
@@ -387,8 +413,8 @@ func Render(ctx context.Context, s Spec, kubeVersion string) (Result, error) {
 // ParseObjects lists the resources in a rendered manifest. Objects with no
 // namespace get ns; for cluster-scoped kinds the caller's REST mapper
 // decides that the namespace does not apply.
-func ParseObjects(manifest, ns string) []Object {
-	var out []Object
+func ParseObjects(manifest, ns string) []kube.Ref {
+	var out []kube.Ref
 	for _, doc := range strings.Split(manifest, "\n---") {
 		var head struct {
 			APIVersion string `json:"apiVersion"`
@@ -401,7 +427,7 @@ func ParseObjects(manifest, ns string) []Object {
 		if err := yaml.Unmarshal([]byte(doc), &head); err != nil || head.Kind == "" || head.Metadata.Name == "" {
 			continue
 		}
-		o := Object{Kind: head.Kind, Name: head.Metadata.Name, Namespace: head.Metadata.Namespace, Version: head.APIVersion}
+		o := kube.Ref{Kind: head.Kind, Name: head.Metadata.Name, Namespace: head.Metadata.Namespace, Version: head.APIVersion}
 		if g, v, ok := strings.Cut(head.APIVersion, "/"); ok {
 			o.Group, o.Version = g, v
 		}
@@ -432,7 +458,7 @@ func (m *Manager) Reapply(ctx context.Context, name string, timeout time.Duratio
 	edit(values)
 	u := action.NewUpgrade(m.cfg)
 	u.Namespace = m.namespace
-	u.Timeout, u.WaitStrategy = timeout, kube.HookOnlyStrategy
+	u.Timeout, u.WaitStrategy = timeout, helmkube.HookOnlyStrategy
 	u.ServerSideApply = "true"
 	u.Labels = userLabels(cur.Labels)
 	u.MaxHistory = 10
@@ -440,20 +466,20 @@ func (m *Manager) Reapply(ctx context.Context, name string, timeout time.Duratio
 	u.DryRunStrategy = action.DryRunNone
 	rel, err := u.RunWithContext(ctx, name, cur.Chart, values)
 	if err != nil {
-		return Result{}, explain(Spec{Name: name, Namespace: m.namespace}, cur.Chart, "upgrade", err)
+		return Result{}, explain(Spec{Name: name, Namespace: m.namespace}, cur.Chart, Upgrade, err)
 	}
 	r, err := toV1(rel)
 	if err != nil {
 		return Result{}, err
 	}
-	return result("upgrade", r), nil
+	return result(Upgrade, r), nil
 }
 
 // Rollback rolls a release back to revision.
 func (m *Manager) Rollback(ctx context.Context, name string, revision int, timeout time.Duration) error {
 	rb := action.NewRollback(m.cfg)
 	rb.Version = revision
-	rb.Timeout, rb.WaitStrategy = timeout, kube.HookOnlyStrategy
+	rb.Timeout, rb.WaitStrategy = timeout, helmkube.HookOnlyStrategy
 	rb.ServerSideApply = "true"
 	if err := rb.Run(name); err != nil {
 		return fmt.Errorf("roll back %s/%s to revision %d: %w", m.namespace, name, revision, err)

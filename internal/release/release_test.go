@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slipwayhq/slipway/internal/kube"
+
 	"helm.sh/helm/v4/pkg/chart/common"
 	chartv2 "helm.sh/helm/v4/pkg/chart/v2"
 	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
@@ -173,7 +175,7 @@ func TestRenderWithoutCluster(t *testing.T) {
 func TestParseObjects(t *testing.T) {
 	m := "---\n# Source: x\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: b\n  namespace: other\n"
 	got := ParseObjects(m, "ns")
-	if len(got) != 2 || got[0] != (Object{Version: "v1", Kind: "ConfigMap", Namespace: "ns", Name: "a"}) || got[1].Group != "rbac.authorization.k8s.io" || got[1].Namespace != "other" {
+	if len(got) != 2 || got[0] != (kube.Ref{Version: "v1", Kind: "ConfigMap", Namespace: "ns", Name: "a"}) || got[1].Group != "rbac.authorization.k8s.io" || got[1].Namespace != "other" {
 		t.Fatalf("%+v", got)
 	}
 }

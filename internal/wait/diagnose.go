@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/slipwayhq/slipway/internal/kube"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
@@ -45,7 +46,7 @@ func (w *Waiter) diagnose(ctx context.Context, t Target, ev Event) Diagnosis {
 					continue
 				}
 				d.Findings = append(d.Findings, fs...)
-				d.Findings = append(d.Findings, w.events(ctx, Object{Version: "v1", Kind: "Pod", Namespace: p.Namespace, Name: p.Name})...)
+				d.Findings = append(d.Findings, w.events(ctx, kube.Ref{Version: "v1", Kind: "Pod", Namespace: p.Namespace, Name: p.Name})...)
 				addHint(fmt.Sprintf("kubectl -n %s describe pod %s", p.Namespace, p.Name))
 				for _, v := range p.Spec.Volumes {
 					if v.PersistentVolumeClaim != nil {
@@ -72,7 +73,7 @@ func (w *Waiter) diagnose(ctx context.Context, t Target, ev Event) Diagnosis {
 
 // podFindings lists why one pod is not ready, or nothing if it is.
 func podFindings(p corev1.Pod) []Finding {
-	o := Object{Version: "v1", Kind: "Pod", Namespace: p.Namespace, Name: p.Name}
+	o := kube.Ref{Version: "v1", Kind: "Pod", Namespace: p.Namespace, Name: p.Name}
 	var out []Finding
 	for _, c := range p.Status.Conditions {
 		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse {
@@ -111,12 +112,12 @@ func (w *Waiter) claimPending(ctx context.Context, ns, name string) (Finding, bo
 	if pvc.Spec.StorageClassName != nil {
 		sc = "StorageClass " + *pvc.Spec.StorageClassName
 	}
-	return Finding{Object: Object{Version: "v1", Kind: "PersistentVolumeClaim", Namespace: ns, Name: name}, Reason: "ClaimPending",
+	return Finding{Object: kube.Ref{Version: "v1", Kind: "PersistentVolumeClaim", Namespace: ns, Name: name}, Reason: "ClaimPending",
 		Message: fmt.Sprintf("%s; is there a provisioner for %s?", pvc.Status.Phase, sc)}, true
 }
 
 // events returns the last three Warning events about o, oldest first.
-func (w *Waiter) events(ctx context.Context, o Object) []Finding {
+func (w *Waiter) events(ctx context.Context, o kube.Ref) []Finding {
 	if o.Namespace == "" {
 		return nil
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fluxcd/cli-utils/pkg/kstatus/status"
+	"github.com/slipwayhq/slipway/internal/kube"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -24,20 +25,10 @@ import (
 	"k8s.io/client-go/restmapper"
 )
 
-// Object identifies one resource.
-type Object struct{ Group, Version, Kind, Namespace, Name string }
-
-func (o Object) String() string {
-	if o.Namespace == "" {
-		return o.Kind + " " + o.Name
-	}
-	return o.Kind + " " + o.Namespace + "/" + o.Name
-}
-
 // Target is one release's resources.
 type Target struct {
 	Component string
-	Objects   []Object
+	Objects   []kube.Ref
 }
 
 // State of one resource.
@@ -51,7 +42,7 @@ const (
 
 // ResourceStatus is one resource's readiness now.
 type ResourceStatus struct {
-	Object  Object
+	Object  kube.Ref
 	State   State
 	Message string
 }
@@ -66,7 +57,7 @@ type Event struct {
 
 // Finding is one reason a resource is not ready.
 type Finding struct {
-	Object  Object
+	Object  kube.Ref
 	Reason  string
 	Message string
 }
@@ -166,14 +157,14 @@ func (w *Waiter) Wait(ctx context.Context, targets []Target, progress func(Event
 	}
 	start := w.now()
 	last := map[string]string{}
-	failingSince := map[Object]time.Time{}
+	failingSince := map[kube.Ref]time.Time{}
 	// Objects seen ready are not fetched again: this wait follows an
 	// install or upgrade, and kstatus calls an object Current only once its
 	// controller has observed the latest spec and rolled it out. Polling
 	// only the rest keeps the requests (and client-side throttling) down
 	// when many components wait at once; Services, Secrets and the like
 	// are ready at the first check.
-	seenReady := map[Object]ResourceStatus{}
+	seenReady := map[kube.Ref]ResourceStatus{}
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
@@ -278,7 +269,7 @@ func (w *Waiter) Check(ctx context.Context, t Target) ([]ResourceStatus, error) 
 
 // checkPending is Check that fetches only the objects not in seenReady,
 // and adds the ones now ready to it.
-func (w *Waiter) checkPending(ctx context.Context, t Target, seenReady map[Object]ResourceStatus) ([]ResourceStatus, error) {
+func (w *Waiter) checkPending(ctx context.Context, t Target, seenReady map[kube.Ref]ResourceStatus) ([]ResourceStatus, error) {
 	out := make([]ResourceStatus, len(t.Objects))
 	errs := make([]error, len(t.Objects))
 	// The objects not yet seen ready are fetched a few at a time: a chart
@@ -313,7 +304,7 @@ func (w *Waiter) checkPending(ctx context.Context, t Target, seenReady map[Objec
 // checkConcurrency bounds the readiness requests one target has in flight.
 const checkConcurrency = 8
 
-func (w *Waiter) resource(o Object) (dynamic.ResourceInterface, *Object, error) {
+func (w *Waiter) resource(o kube.Ref) (dynamic.ResourceInterface, *kube.Ref, error) {
 	gk := schema.GroupKind{Group: o.Group, Kind: o.Kind}
 	m, err := w.Mapper.RESTMapping(gk, o.Version)
 	if meta.IsNoMatchError(err) {
@@ -332,7 +323,7 @@ func (w *Waiter) resource(o Object) (dynamic.ResourceInterface, *Object, error) 
 	return w.Dynamic.Resource(m.Resource).Namespace(o.Namespace), &obj, nil
 }
 
-func (w *Waiter) check(ctx context.Context, o Object) (ResourceStatus, error) {
+func (w *Waiter) check(ctx context.Context, o kube.Ref) (ResourceStatus, error) {
 	ri, obj, err := w.resource(o)
 	if err != nil {
 		if meta.IsNoMatchError(err) {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slipwayhq/slipway/internal/kube"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -71,7 +72,7 @@ func TestWaitFetchesReadyObjectsOnce(t *testing.T) {
 	w := &Waiter{Dynamic: dyn, Client: fake.NewClientset(), Mapper: newMapper(), Interval: time.Millisecond}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	target := Target{Component: "web", Objects: []Object{
+	target := Target{Component: "web", Objects: []kube.Ref{
 		{Version: "v1", Kind: "Service", Namespace: "app", Name: "web"},
 		{Group: "apps", Version: "v1", Kind: "Deployment", Namespace: "app", Name: "web"},
 	}}

@@ -1,8 +1,9 @@
-package bootstrap
+package kube
 
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"syscall"
@@ -12,8 +13,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
-// TestTransient: an install is tried again only when the API server did
-// not answer, never when it answered no.
+// TestTransient: an install or a download is tried again only when the
+// server did not answer, never when it answered no (or its name does not
+// resolve).
 func TestTransient(t *testing.T) {
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: &os.SyscallError{Syscall: "connect", Err: syscall.ECONNREFUSED}}
 	gr := schema.GroupResource{Resource: "deployments"}
@@ -29,11 +31,13 @@ func TestTransient(t *testing.T) {
 		{errors.New("etcdserver: request timed out"), true},
 		{apierrors.NewForbidden(gr, "x", errors.New("no")), false},
 		{apierrors.NewInvalid(schema.GroupKind{Kind: "Deployment"}, "x", nil), false},
+		{&net.DNSError{Err: "no such host", Name: "charts.example", IsNotFound: true}, false},
+		{fmt.Errorf("read body: %w", io.ErrUnexpectedEOF), true},
 		{errors.New(`unable to continue with install: CustomResourceDefinition "a" in namespace "" exists and cannot be imported into the current release`), false},
 	}
 	for _, c := range cases {
-		if got := transient(c.err); got != c.want {
-			t.Errorf("transient(%v) = %v, want %v", c.err, got, c.want)
+		if got := Transient(c.err); got != c.want {
+			t.Errorf("Transient(%v) = %v, want %v", c.err, got, c.want)
 		}
 	}
 }
