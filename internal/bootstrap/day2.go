@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -47,7 +46,7 @@ func Status(ctx context.Context, ko kube.Options) ([]report.Status, error) {
 		return nil, err
 	}
 	var out []report.Status
-	for _, e := range orderEntries(entries) {
+	for _, e := range inventory.Ordered(entries) {
 		st := report.Status{Component: e.Component, Namespace: e.Namespace, Release: e.Release, URL: e.URL, Profile: e.Profile + "@" + e.ProfileVersion}
 		mgr, err := release.New(cluster.GetterFor(e.Namespace), e.Namespace, nil)
 		if err != nil {
@@ -108,40 +107,6 @@ func deleteGenerated(ctx context.Context, client kubernetes.Interface, e invento
 		}
 	}
 	return nil
-}
-
-// orderEntries sorts entries in needs order (dependencies first).
-func orderEntries(entries []inventory.Entry) []inventory.Entry {
-	depth := map[string]int{}
-	byName := map[string]inventory.Entry{}
-	for _, e := range entries {
-		byName[e.Component] = e
-	}
-	var visit func(string, int) int
-	visit = func(n string, guard int) int {
-		if d, ok := depth[n]; ok || guard > len(entries) {
-			return d
-		}
-		d := 0
-		for _, x := range byName[n].Needs {
-			if _, ok := byName[x]; ok {
-				d = max(d, visit(x, guard+1)+1)
-			}
-		}
-		depth[n] = d
-		return d
-	}
-	out := slices.Clone(entries)
-	for _, e := range out {
-		visit(e.Component, 0)
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if depth[out[i].Component] != depth[out[j].Component] {
-			return depth[out[i].Component] < depth[out[j].Component]
-		}
-		return out[i].Component < out[j].Component
-	})
-	return out
 }
 
 // Diff says what `up` with opts would change, per component. changes is
@@ -416,7 +381,7 @@ func Down(ctx context.Context, o DownOptions, printer *ui.Printer) error {
 	if len(unknown) > 0 {
 		printer.Warnf("not installed, skipped: %s", strings.Join(unknown, ", "))
 	}
-	ordered := orderEntries(todo)
+	ordered := inventory.Ordered(todo)
 	slices.Reverse(ordered)
 	var names []string
 	for _, e := range ordered {

@@ -3,9 +3,9 @@ package bootstrap
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
+	"github.com/slipwayhq/slipway/internal/credentials"
 	"github.com/slipwayhq/slipway/internal/outcome"
 	"github.com/slipwayhq/slipway/internal/values"
 )
@@ -41,7 +41,7 @@ func parseOverrides(o Options) (*overrides, error) {
 		case strings.HasPrefix(src, "@"):
 			// Read now, so a missing file is reported before the cluster
 			// is contacted; loadCredentials reads it again.
-			if _, err := readPasswordFile(comp, src[1:]); err != nil {
+			if _, err := credentials.ReadPasswordFile(comp, src[1:]); err != nil {
 				errs = append(errs, err)
 				continue
 			}
@@ -73,18 +73,4 @@ func redactValue(p string) string {
 		return comp + "=…"
 	}
 	return p
-}
-
-// readPasswordFile reads a user-supplied password file; one trailing
-// newline is dropped (echo adds one).
-func readPasswordFile(comp, path string) (string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", outcome.Input(fmt.Errorf("--password %s=@%s: %w", comp, path, err))
-	}
-	pw := strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r")
-	if len(pw) < 8 {
-		return "", outcome.Input(fmt.Errorf("--password %s=@%s: the password is shorter than 8 characters", comp, path))
-	}
-	return pw, nil
 }

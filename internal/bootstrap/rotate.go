@@ -57,7 +57,7 @@ func Rotate(ctx context.Context, o RotateOptions, printer *ui.Printer) (credenti
 	e := entries[i]
 	provided := ""
 	if o.PasswordFile != "" {
-		if provided, err = readPasswordFile(o.Component, o.PasswordFile); err != nil {
+		if provided, err = credentials.ReadPasswordFile(o.Component, o.PasswordFile); err != nil {
 			return credentials.Credential{}, err
 		}
 	}

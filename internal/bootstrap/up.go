@@ -274,7 +274,7 @@ func (r *run) providedPassword(ctx context.Context, comp string) (string, error)
 		return "", nil
 	}
 	if src.file != "" {
-		return readPasswordFile(comp, src.file)
+		return credentials.ReadPasswordFile(comp, src.file)
 	}
 	if r.cluster == nil {
 		return "", nil // --dry-run: the Secret is read at apply time
