@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/slipwayhq/slipway/internal/bundle"
+	"github.com/slipwayhq/slipway/internal/release"
 	"github.com/slipwayhq/slipway/internal/ui"
 )
 
@@ -14,42 +15,42 @@ import (
 // manifests use (rendered as `slipway template` would, for kubeVersion,
 // with no cluster).
 func BundleCreate(ctx context.Context, opts Options, printer *ui.Printer, out, kubeVersion string) error {
-	r, images, err := prepareImages(ctx, opts, printer, kubeVersion)
+	p, images, err := prepareImages(ctx, opts, printer, kubeVersion)
 	if err != nil {
 		return err
 	}
-	defer r.close()
-	lf := r.lockOf()
+	defer p.Close()
+	lf := p.lockOf()
 	var chs []bundle.Chart
 	for _, e := range lf.Charts {
-		chs = append(chs, bundle.Chart{Lock: e, Path: r.chartPath(e.Component)})
+		chs = append(chs, bundle.Chart{Lock: e, Path: p.chartPath(e.Component)})
 	}
 	if err := bundle.Write(out, lf, chs, images); err != nil {
 		return err
 	}
-	printer.Infof("wrote bundle %s: profile %s@%s, %d charts, %d images; install it with `slipway up --bundle %s`", out, r.profile.Name, r.profile.Version, len(chs), len(images), out)
+	printer.Infof("wrote bundle %s: profile %s@%s, %d charts, %d images; install it with `slipway up --bundle %s`", out, p.Profile.Name, p.Profile.Version, len(chs), len(images), out)
 	return nil
 }
 
 // BundleImages lists the images the profile's rendered manifests use.
 func BundleImages(ctx context.Context, opts Options, printer *ui.Printer, kubeVersion string) ([]string, error) {
-	r, images, err := prepareImages(ctx, opts, printer, kubeVersion)
+	p, images, err := prepareImages(ctx, opts, printer, kubeVersion)
 	if err != nil {
 		return nil, err
 	}
-	r.close()
+	p.Close()
 	return images, nil
 }
 
-func prepareImages(ctx context.Context, opts Options, printer *ui.Printer, kubeVersion string) (*run, []string, error) {
+func prepareImages(ctx context.Context, opts Options, printer *ui.Printer, kubeVersion string) (*Prepared, []string, error) {
 	opts.DryRun, opts.NoCluster = true, true
-	r, err := prepare(ctx, opts, printer)
+	p, _, err := prepare(ctx, opts, printer)
 	if err != nil {
 		return nil, nil, err
 	}
-	rendered, err := r.render(ctx, kubeVersion)
+	rendered, err := p.render(ctx, kubeVersion)
 	if err != nil {
-		r.close()
+		p.Close()
 		return nil, nil, fmt.Errorf("render for the image list: %w", err)
 	}
 	var images []string
@@ -57,5 +58,19 @@ func prepareImages(ctx context.Context, opts Options, printer *ui.Printer, kubeV
 		images = append(images, bundle.ImagesOf(res.Manifest)...)
 	}
 	slices.Sort(images)
-	return r, slices.Compact(images), nil
+	return p, slices.Compact(images), nil
+}
+
+// render renders every release of the plan without a cluster, in plan
+// order, for kubeVersion ("" for Helm's default).
+func (p *Prepared) render(ctx context.Context, kubeVersion string) ([]release.Result, error) {
+	out := make([]release.Result, 0, len(p.Plan.Releases))
+	for _, rel := range p.Plan.Releases {
+		res, err := release.Render(ctx, release.Spec{Name: rel.Name, Namespace: rel.Namespace, ChartPath: p.chartPath(rel.Component), Values: rel.Values}, kubeVersion)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", rel.Component, err)
+		}
+		out = append(out, res)
+	}
+	return out, nil
 }

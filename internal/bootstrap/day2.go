@@ -113,21 +113,21 @@ func deleteGenerated(ctx context.Context, client kubernetes.Interface, e invento
 // true when anything would be installed or upgraded.
 func Diff(ctx context.Context, opts Options, printer *ui.Printer) (*report.Diff, bool, error) {
 	opts.DryRun = true
-	r, err := prepare(ctx, opts, printer)
+	p, deps, err := prepare(ctx, opts, printer)
 	if err != nil {
 		return nil, false, err
 	}
-	defer r.close()
-	if r.cluster == nil {
+	defer p.Close()
+	if p.Cluster == nil {
 		return nil, false, fmt.Errorf("diff needs the cluster to compare with: %w", kube.ErrUnreachable)
 	}
-	d := &report.Diff{Profile: r.plan.Profile, Version: r.plan.Version, Context: r.cluster.Context}
+	d := &report.Diff{Profile: p.Plan.Profile, Version: p.Plan.Version, Context: p.Cluster.Context}
 	changes := false
 	inPlan := map[string]bool{}
-	for _, rel := range r.plan.Releases {
+	for _, rel := range p.Plan.Releases {
 		inPlan[rel.Component] = true
 		c := report.ComponentDiff{Component: rel.Component, Namespace: rel.Namespace, Release: rel.Name, NewVersion: rel.Chart.Version}
-		mgr, err := release.New(r.cluster.GetterFor(rel.Namespace), rel.Namespace, nil)
+		mgr, err := deps.Releases.For(rel.Namespace)
 		if err != nil {
 			return nil, false, err
 		}
@@ -135,7 +135,7 @@ func Diff(ctx context.Context, opts Options, printer *ui.Printer) (*report.Diff,
 		if err != nil {
 			return nil, false, err
 		}
-		mask := secretPaths(r, rel.Component)
+		mask := secretPaths(p, rel.Component)
 		switch {
 		case cur == nil:
 			c.Action = string(release.Install)
@@ -147,7 +147,7 @@ func Diff(ctx context.Context, opts Options, printer *ui.Printer) (*report.Diff,
 				c.Note = "left " + string(cur.Status) + " by an interrupted run; up repairs it first"
 			}
 			c.Values = valuesDiff(cur.Values, rel.Values, mask)
-			res, err := release.Render(ctx, release.Spec{Name: rel.Name, Namespace: rel.Namespace, ChartPath: r.chartPath(rel.Component), Values: rel.Values}, "")
+			res, err := release.Render(ctx, release.Spec{Name: rel.Name, Namespace: rel.Namespace, ChartPath: p.chartPath(rel.Component), Values: rel.Values}, "")
 			if err != nil {
 				return nil, false, fmt.Errorf("%s: %w", rel.Component, err)
 			}
@@ -158,7 +158,7 @@ func Diff(ctx context.Context, opts Options, printer *ui.Printer) (*report.Diff,
 		}
 		d.Components = append(d.Components, c)
 	}
-	if entries, err := inventory.Load(ctx, r.cluster.Client); err == nil {
+	if entries, err := inventory.Load(ctx, p.Cluster.Client); err == nil {
 		for _, e := range entries {
 			if !inPlan[e.Component] {
 				d.Components = append(d.Components, report.ComponentDiff{Component: e.Component, Namespace: e.Namespace, Release: e.Release,
@@ -170,8 +170,8 @@ func Diff(ctx context.Context, opts Options, printer *ui.Printer) (*report.Diff,
 }
 
 // secretPaths are the values paths whose content must not be shown.
-func secretPaths(r *run, comp string) []string {
-	c := r.component(comp)
+func secretPaths(p *Prepared, comp string) []string {
+	c := p.component(comp)
 	if c == nil || c.Credentials == nil {
 		return nil
 	}
@@ -290,19 +290,19 @@ func maskSecrets(m string) string {
 // or one file per component under dir.
 func Template(ctx context.Context, opts Options, printer *ui.Printer, out io.Writer, dir string) error {
 	opts.DryRun, opts.NoCluster = true, true
-	r, err := prepare(ctx, opts, printer)
+	p, _, err := prepare(ctx, opts, printer)
 	if err != nil {
 		return err
 	}
-	defer r.close()
-	rendered, err := r.render(ctx, opts.KubeVersion)
+	defer p.Close()
+	rendered, err := p.render(ctx, opts.KubeVersion)
 	if err != nil {
 		return err
 	}
-	for i, rel := range r.plan.Releases {
+	for i, rel := range p.Plan.Releases {
 		res := rendered[i]
 		head := fmt.Sprintf("# slipway: component %s, chart %s@%s, release %s/%s\n", rel.Component, rel.Chart.Name, rel.Chart.Version, rel.Namespace, rel.Name)
-		if reads := r.secretsRead(rel); len(reads) > 0 {
+		if reads := p.secretsRead(rel); len(reads) > 0 {
 			head += fmt.Sprintf("# slipway: the chart reads Secret %s, which `slipway up` creates; applied by hand, create it first\n", strings.Join(reads, ", "))
 		}
 		if dir != "" {
@@ -322,9 +322,9 @@ func Template(ctx context.Context, opts Options, printer *ui.Printer, out io.Wri
 // secretsRead lists, as namespace/name, the Secrets slipway creates that
 // the release's chart reads: a credentials Secret handed to the chart by
 // name, and the profile's generated secrets.
-func (r *run) secretsRead(rel plan.Release) []string {
+func (p *Prepared) secretsRead(rel plan.Release) []string {
 	var out []string
-	if c := r.component(rel.Component); c != nil && c.Credentials != nil && len(c.Credentials.Inject.ExistingSecret) > 0 {
+	if c := p.component(rel.Component); c != nil && c.Credentials != nil && len(c.Credentials.Inject.ExistingSecret) > 0 {
 		out = append(out, rel.Namespace+"/"+rel.Secret)
 	}
 	for _, g := range rel.Generated {

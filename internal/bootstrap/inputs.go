@@ -3,12 +3,160 @@ package bootstrap
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 
+	builtin "github.com/slipwayhq/slipway/charts"
+	"github.com/slipwayhq/slipway/internal/bundle"
+	"github.com/slipwayhq/slipway/internal/charts"
 	"github.com/slipwayhq/slipway/internal/credentials"
+	"github.com/slipwayhq/slipway/internal/lock"
 	"github.com/slipwayhq/slipway/internal/outcome"
+	"github.com/slipwayhq/slipway/internal/plan"
+	"github.com/slipwayhq/slipway/internal/profile"
+	"github.com/slipwayhq/slipway/internal/ui"
 	"github.com/slipwayhq/slipway/internal/values"
+	"github.com/slipwayhq/slipway/profiles"
 )
+
+// inputs are what the user gave, read and checked before the cluster is
+// contacted, so that a typo in a flag, a profile or a chart source is not
+// hidden behind an unreachable cluster.
+type inputs struct {
+	opts    Options // Profile filled in from the lock; Offline set by a bundle
+	lock    lockSource
+	profile *profile.Profile // selected: choices and --without applied
+	over    *overrides
+	charts  *charts.Locator
+}
+
+// lockSource is the lock being installed (--locked, or a bundle's), if any.
+type lockSource struct {
+	file *lock.File
+	name string // names the lock in messages
+	// bundlePaths are a bundle's extracted charts, by component.
+	bundlePaths map[string]string
+	cleanup     func() // removes what a bundle extracted
+}
+
+// readInputs runs the stages that need nothing but the local files: lock
+// (or bundle) → profile → overrides → chart sources.
+func readInputs(opts Options, printer *ui.Printer) (in inputs, err error) {
+	in.opts = opts
+	if in.lock, err = readLock(&in.opts, printer); err != nil {
+		return in, err
+	}
+	defer func() {
+		if err != nil {
+			in.close()
+		}
+	}()
+	if in.profile, err = selectProfile(in.opts, printer); err != nil {
+		return in, err
+	}
+	if in.over, err = parseOverrides(in.opts); err != nil {
+		return in, err
+	}
+	if err := errors.Join(plan.CheckOverrides(in.profile, in.over.Overrides, slices.Sorted(maps.Keys(in.over.passwords)))...); err != nil {
+		return in, outcome.Input(err)
+	}
+	in.charts, err = charts.New(charts.Options{
+		Mirror: in.opts.ChartMirror, ChartsDir: in.opts.ChartsDir,
+		CacheDir: in.opts.CacheDir, Offline: in.opts.Offline,
+		RegistryConfig: in.opts.RegistryConfig, RepositoryConfig: in.opts.RepositoryConfig,
+	})
+	return in, outcome.Input(err)
+}
+
+func (in inputs) close() {
+	if in.lock.cleanup != nil {
+		in.lock.cleanup()
+	}
+}
+
+// readLock reads --locked, or extracts and verifies --bundle, before
+// anything else: a damaged bundle fails before the cluster is contacted.
+// Without --profile, the lock's own profile and version are used; a
+// bundle turns on --offline (everything comes from it).
+func readLock(opts *Options, printer *ui.Printer) (lockSource, error) {
+	var ls lockSource
+	switch {
+	case opts.Bundle != "" && opts.Locked != "":
+		return ls, outcome.Input(fmt.Errorf("--bundle %s already carries its lock; drop --locked %s", opts.Bundle, opts.Locked))
+	case opts.Bundle != "":
+		dir, err := os.MkdirTemp("", "slipway-bundle-")
+		if err != nil {
+			return ls, err
+		}
+		ls.cleanup = func() { os.RemoveAll(dir) }
+		c, err := bundle.Read(opts.Bundle, dir)
+		if err != nil {
+			ls.cleanup()
+			return lockSource{}, outcome.Input(err)
+		}
+		ls.file, ls.name, ls.bundlePaths = c.Lock, opts.Bundle+":"+bundle.LockName, c.Paths
+		opts.Offline = true
+		printer.Infof("bundle %s: %d charts verified against its lock", opts.Bundle, len(c.Paths))
+	case opts.Locked != "":
+		lf, err := lock.Read(opts.Locked)
+		if err != nil {
+			return ls, outcome.Input(err)
+		}
+		ls.file, ls.name = lf, opts.Locked
+	}
+	if opts.Profile == "" {
+		opts.Profile = "default"
+		if ls.file != nil {
+			opts.Profile = ls.file.Profile + "@" + ls.file.ProfileVersion
+		}
+	}
+	return ls, nil
+}
+
+// selectProfile loads the profile and applies the choices and --without.
+// A component enabled only by --gitops-repo is left out without it.
+func selectProfile(opts Options, printer *ui.Printer) (*profile.Profile, error) {
+	p, err := profile.NewCatalog(profiles.FS).Resolve(opts.Profile)
+	if err != nil {
+		return nil, outcome.Input(err)
+	}
+	var without []string
+	for _, name := range profile.Disabled(p, map[string]bool{"gitops-repo": opts.GitOpsRepo != ""}) {
+		if !slices.Contains(opts.Without, name) {
+			without = append(without, name)
+		}
+	}
+	sel, err := profile.Select(p, opts.Choices, append(without, opts.Without...))
+	if err != nil {
+		return nil, outcome.Input(err)
+	}
+	printer.Infof("profile %s@%s: %s", sel.Name, sel.Version, plan.ComponentNames(sel))
+	return sel, nil
+}
+
+// sourceOf maps a profile's chart onto a chart source. A path names one of
+// slipway's embedded charts (charts/<name>) or, in a profile file, a path
+// relative to that file.
+func sourceOf(c profile.Component, p *profile.Profile) charts.Source {
+	src := charts.Source{Repo: c.Chart.Repo, Name: c.Chart.Name, OCI: c.Chart.OCI, Path: c.Chart.Path}
+	if src.Path == "" {
+		return src
+	}
+	if name, ok := strings.CutPrefix(src.Path, "charts/"); ok {
+		if _, err := fs.Stat(builtin.FS, name+"/Chart.yaml"); err == nil {
+			src.Path, src.Embedded = name, builtin.FS
+			return src
+		}
+	}
+	if p.Dir != "" && !filepath.IsAbs(src.Path) {
+		src.Path = filepath.Join(p.Dir, src.Path)
+	}
+	return src
+}
 
 // overrides are the parsed -f, --set and --password flags, per component.
 type overrides struct {

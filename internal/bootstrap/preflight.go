@@ -4,113 +4,61 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"sync"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/slipwayhq/slipway/internal/cluster"
-	"github.com/slipwayhq/slipway/internal/hostip"
-	"github.com/slipwayhq/slipway/internal/outcome"
 	"github.com/slipwayhq/slipway/internal/plan"
 	"github.com/slipwayhq/slipway/internal/preflight"
 	"github.com/slipwayhq/slipway/internal/release"
+	"github.com/slipwayhq/slipway/internal/ui"
 )
 
-// createClusterFirst runs `up --create-cluster`'s first step and points
-// the rest of up at the new cluster's context.
-func createClusterFirst(ctx context.Context, opts *Options, create func(context.Context, ClusterOptions) (string, error)) error {
-	if opts.DryRun {
-		return outcome.Input(errors.New("--create-cluster with --dry-run: a dry run changes nothing; drop one of them"))
-	}
-	name := opts.Cluster.Name
-	if name == "" {
-		name = cluster.DefaultName
-	}
-	if opts.Kube.Context != "" && opts.Kube.Context != cluster.ContextName(name) {
-		return outcome.Input(fmt.Errorf("--create-cluster installs into the new cluster's context %s, not --context %s: drop --context", cluster.ContextName(name), opts.Kube.Context))
-	}
-	c := opts.Cluster
-	c.Name, c.Kubeconfig, c.SkipPreflight = name, opts.Kube.Kubeconfig, opts.SkipPreflight
-	ctxName, err := create(ctx, c)
-	if err != nil {
-		return err
-	}
-	opts.Kube.Context = ctxName
-	return nil
-}
-
-// chooseIP resolves --ip auto into an address, before anything uses it.
-func (r *run) chooseIP(ctx context.Context) error {
-	if r.opts.IP != "auto" {
-		return nil
-	}
-	if r.cluster == nil {
-		r.opts.IP = hostip.Loopback
-		r.ui.Infof("--ip auto: %s, as for kind's port mappings (no cluster to look at)", hostip.Loopback)
-		return nil
-	}
-	ns := ""
-	for _, c := range r.profile.Components {
-		if c.Group == "ingress" {
-			ns = c.Namespace
-		}
-	}
-	choice, err := hostip.Choose(ctx, r.cluster.Client, r.cluster.Context, ns)
-	if err != nil {
-		return outcome.Input(err)
-	}
-	r.opts.IP = choice.IP
-	r.ui.Infof("--ip auto: hostnames use %s: %s", choice.IP, choice.Reason)
-	return nil
-}
-
-// preflight checks, after the plan and before anything is written, that
+// runPreflight checks, after the plan and before anything is written, that
 // the plan can work on this cluster: charts' kubeVersion, memory, and the
 // ingress-ready node. It renders every chart (from the chart cache) to
 // see the workloads. The DNS check runs in the background, only warns,
 // and is waited for at the end of up (it is bounded by DNSTimeout).
-func (r *run) preflight(ctx context.Context) error {
-	if r.opts.DryRun || r.cluster == nil || r.opts.SkipPreflight {
-		return nil
+func runPreflight(ctx context.Context, p *Prepared, d Deps, printer *ui.Printer) (dns <-chan struct{}, err error) {
+	if p.Options.DryRun || p.Cluster == nil || p.Options.SkipPreflight {
+		return nil, nil
 	}
 	var hosts []string
-	for _, rel := range r.plan.Releases {
+	for _, rel := range p.Plan.Releases {
 		if rel.Host != "" {
 			hosts = append(hosts, rel.Host)
 		}
 	}
-	var resolver preflight.Resolver = net.DefaultResolver
-	if r.resolver != nil {
-		resolver = r.resolver
-	}
 	done := make(chan struct{})
-	r.dnsDone = done
 	go func() {
 		defer close(done)
-		if w := preflight.Hostnames(ctx, resolver, r.opts.IP, hosts, preflight.DNSTimeout); w != "" {
-			r.ui.Warnf("%s", w)
+		if w := preflight.Hostnames(ctx, d.Resolver, p.Options.IP, hosts, preflight.DNSTimeout); w != "" {
+			printer.Warnf("%s", w)
 		}
 	}()
+	return done, checkPlan(ctx, p, d)
+}
 
-	nodes, err := r.cluster.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+// checkPlan runs the checks that read the cluster and every chart.
+func checkPlan(ctx context.Context, p *Prepared, d Deps) error {
+	nodes, err := p.Cluster.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return fmt.Errorf("preflight: list nodes: %w (slipway needs `list` on nodes for its checks; --skip-preflight skips them)", err)
 	}
-	ver, err := r.cluster.Client.Discovery().ServerVersion()
+	ver, err := p.Cluster.Client.Discovery().ServerVersion()
 	if err != nil {
 		return fmt.Errorf("preflight: server version: %w", err)
 	}
-	metas := make([]release.ChartMeta, len(r.plan.Releases))
-	workloads := make([][]preflight.Workload, len(r.plan.Releases))
-	errs := make([]error, len(r.plan.Releases))
+	metas := make([]release.ChartMeta, len(p.Plan.Releases))
+	workloads := make([][]preflight.Workload, len(p.Plan.Releases))
+	errs := make([]error, len(p.Plan.Releases))
 	var wg sync.WaitGroup
-	for i, rel := range r.plan.Releases {
+	for i, rel := range p.Plan.Releases {
 		wg.Go(func() {
 			// The fetch stage already brought every chart to disk and
 			// verified it.
-			path := r.chartPath(rel.Component)
+			path := p.chartPath(rel.Component)
 			var err error
 			if metas[i], err = release.LoadMeta(path); err != nil {
 				errs[i] = fmt.Errorf("%s: %w", rel.Component, err)
@@ -119,7 +67,7 @@ func (r *run) preflight(ctx context.Context) error {
 			if preflight.KubeVersion(ver.GitVersion, []preflight.Chart{{KubeVersion: metas[i].KubeVersion}}) != nil {
 				return // reported below; Helm would not render it either
 			}
-			manifest := r.deployedManifest(ctx, rel)
+			manifest := deployedManifest(ctx, d.Releases, rel)
 			if manifest == "" {
 				// A chart that does not render fails the install with
 				// Helm's own message; preflight then has nothing to count
@@ -146,10 +94,10 @@ func (r *run) preflight(ctx context.Context) error {
 	}
 	var chartList []preflight.Chart
 	var all, ingress []preflight.Workload
-	for i, rel := range r.plan.Releases {
+	for i, rel := range p.Plan.Releases {
 		chartList = append(chartList, preflight.Chart{Component: rel.Component, Name: rel.Chart.Name, Version: rel.Chart.Version, KubeVersion: metas[i].KubeVersion})
 		all = append(all, workloads[i]...)
-		if c := r.component(rel.Component); c != nil && c.Group == "ingress" {
+		if c := p.component(rel.Component); c != nil && c.Group == "ingress" {
 			ingress = append(ingress, workloads[i]...)
 		}
 	}
@@ -172,8 +120,8 @@ func (r *run) preflight(ctx context.Context) error {
 // chart again: the render was most of a no-op run's time with the real
 // charts. It returns "" when the release is absent, not deployed, or
 // differs from the plan.
-func (r *run) deployedManifest(ctx context.Context, rel plan.Release) string {
-	mgr, err := release.New(r.cluster.GetterFor(rel.Namespace), rel.Namespace, nil)
+func deployedManifest(ctx context.Context, rels Releases, rel plan.Release) string {
+	mgr, err := rels.For(rel.Namespace)
 	if err != nil {
 		return ""
 	}
@@ -184,11 +132,12 @@ func (r *run) deployedManifest(ctx context.Context, rel plan.Release) string {
 	return cur.Manifest
 }
 
-// waitDNS waits for the background DNS check, so its warning is not lost.
-func (r *run) waitDNS() {
-	if r.dnsDone != nil {
+// waitDNS waits, bounded, for the background DNS check, so its warning is
+// not lost.
+func waitDNS(done <-chan struct{}) {
+	if done != nil {
 		select {
-		case <-r.dnsDone:
+		case <-done:
 		case <-time.After(2 * preflight.DNSTimeout):
 		}
 	}

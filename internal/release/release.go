@@ -511,3 +511,16 @@ func (m *Manager) CRDs(ctx context.Context, name string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// Managers hands out a Manager per namespace of one cluster: the one
+// way every command reaches a namespace's releases.
+type Managers struct{ cluster *kube.Cluster }
+
+// ForCluster returns the Managers of c.
+func ForCluster(c *kube.Cluster) Managers { return Managers{cluster: c} }
+
+// For returns a Manager for namespace ns. Each is new: Helm's action
+// configuration is not shared between components that apply at once.
+func (m Managers) For(ns string) (*Manager, error) {
+	return New(m.cluster.GetterFor(ns), ns, nil)
+}

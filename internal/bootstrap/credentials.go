@@ -1,0 +1,167 @@
+package bootstrap
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"golang.org/x/crypto/bcrypt"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/slipwayhq/slipway/internal/credentials"
+	"github.com/slipwayhq/slipway/internal/outcome"
+	"github.com/slipwayhq/slipway/internal/plan"
+	"github.com/slipwayhq/slipway/internal/profile"
+	"github.com/slipwayhq/slipway/internal/values"
+)
+
+// loadCredentials reads the credentials that already exist (a re-run must
+// never rotate them) and generates the missing ones in memory. They are
+// written to the cluster only by the install, after everything was
+// validated. Without a cluster (d.Secrets nil) every one is generated.
+func loadCredentials(ctx context.Context, p *Prepared, ov *overrides, d Deps) (map[string]credentials.Credential, map[string]credentials.Spec, error) {
+	creds, specs := map[string]credentials.Credential{}, map[string]credentials.Spec{}
+	for _, c := range p.Profile.Components {
+		if c.Credentials == nil {
+			continue
+		}
+		spec := credentialSpec(c, p.Options)
+		specs[c.Name] = spec
+		provided, err := providedPassword(ctx, p, ov.passwords, c.Name)
+		if err != nil {
+			return nil, nil, err
+		}
+		var cred credentials.Credential
+		if d.Secrets == nil {
+			pw := provided
+			if pw == "" {
+				if pw, err = credentials.Generate(spec); err != nil {
+					return nil, nil, err
+				}
+			}
+			cred = credentials.Credential{Component: c.Name, Namespace: spec.Namespace, Secret: spec.SecretName, URL: spec.URL,
+				Username: spec.Username, Password: pw, CreatedAt: p.Started, Created: true}
+		} else if cred, err = d.Secrets.Ensure(ctx, spec, provided, true); err != nil {
+			return nil, nil, err
+		}
+		creds[c.Name] = cred
+	}
+	return creds, specs, nil
+}
+
+func credentialSpec(c profile.Component, o Options) credentials.Spec {
+	cr := c.Credentials
+	url := ""
+	if c.Host != nil && c.Host.Prefix != "" {
+		url = "http://" + plan.Hostname(c.Host.Prefix, o.IP, o.Domain)
+	}
+	return credentials.Spec{
+		Component: c.Name, Namespace: c.Namespace, SecretName: cr.SecretName,
+		Username: cr.Username, UsernameKey: cr.UsernameKey, PasswordKey: cr.PasswordKey,
+		URL: url, Length: cr.Length, Digits: cr.Digits, Symbols: cr.Symbols,
+	}
+}
+
+// providedPassword returns the user's own password for comp, or "".
+func providedPassword(ctx context.Context, p *Prepared, sources map[string]passwordSource, comp string) (string, error) {
+	src, ok := sources[comp]
+	if !ok {
+		return "", nil
+	}
+	if src.file != "" {
+		return credentials.ReadPasswordFile(comp, src.file)
+	}
+	if p.Cluster == nil {
+		return "", nil // --dry-run: the Secret is read at apply time
+	}
+	sec, err := p.Cluster.Client.CoreV1().Secrets(src.secretNS).Get(ctx, src.secret, metav1.GetOptions{})
+	if err != nil {
+		return "", outcome.Input(fmt.Errorf("--password %s=secret:%s/%s: %w", comp, src.secretNS, src.secret, err))
+	}
+	pw, ok := sec.Data[src.secretKey]
+	if !ok {
+		return "", outcome.Input(fmt.Errorf("--password %s=secret:%s/%s: the secret has no key %q (keys: %s)", comp, src.secretNS, src.secret, src.secretKey, strings.Join(slices.Sorted(maps.Keys(sec.Data)), ", ")))
+	}
+	return string(pw), nil
+}
+
+// buildPlan derives the values that depend on credentials and calls the
+// pure planner. A bcrypt hash is salted, so a fresh one every run would
+// change the values (and trigger an upgrade) each time: the hash the last
+// release recorded is reused while it still matches the password.
+func buildPlan(ctx context.Context, p *Prepared, ov *overrides, d Deps) (*plan.Plan, error) {
+	in := plan.Input{
+		Profile: p.Profile, Charts: map[string]plan.Chart{}, Domain: p.Options.Domain, IP: p.Options.IP,
+		Files: ov.Files, Sets: ov.Sets,
+		Credentials: map[string]plan.Credential{},
+		Generated:   generatedValues(p.Profile, p.Options),
+	}
+	for name, ch := range p.Charts {
+		in.Charts[name] = ch.planChart()
+	}
+	for _, c := range p.Profile.Components {
+		cred, ok := p.Credentials[c.Name]
+		if !ok {
+			continue
+		}
+		pc := plan.Credential{SecretName: cred.Secret, UsernameKey: c.Credentials.UsernameKey, PasswordKey: c.Credentials.PasswordKey, Username: cred.Username, Mtime: cred.Mtime()}
+		if len(c.Credentials.Inject.Bcrypt) > 0 {
+			pc.Hash = previousHash(ctx, d.Releases, c, cred.Password)
+			if pc.Hash == "" {
+				h, err := credentials.Bcrypt(cred.Password)
+				if err != nil {
+					return nil, err
+				}
+				pc.Hash = h
+			}
+		}
+		in.Credentials[c.Name] = pc
+	}
+	pl, err := plan.Build(in)
+	return pl, outcome.Input(err)
+}
+
+// previousHash is the bcrypt hash the component's release holds, when it
+// still matches password; "" otherwise.
+func previousHash(ctx context.Context, rels Releases, c profile.Component, password string) string {
+	if rels == nil {
+		return ""
+	}
+	mgr, err := rels.For(c.Namespace)
+	if err != nil {
+		return ""
+	}
+	info, err := mgr.Get(ctx, releaseName(c))
+	if err != nil || info == nil {
+		return ""
+	}
+	v, ok := values.Lookup(info.Values, c.Credentials.Inject.Bcrypt[0])
+	h, _ := v.(string)
+	if !ok || bcrypt.CompareHashAndPassword([]byte(h), []byte(password)) != nil {
+		return ""
+	}
+	return h
+}
+
+func releaseName(c profile.Component) string {
+	if c.Release != "" {
+		return c.Release
+	}
+	return c.Name
+}
+
+// generatedValues are the GitOps wiring settings, for the components that
+// exist only with --gitops-repo.
+func generatedValues(p *profile.Profile, o Options) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	for _, c := range p.Components {
+		if c.EnabledBy == "gitops-repo" {
+			out[c.Name] = map[string]any{"repo": map[string]any{
+				"url": o.GitOpsRepo, "path": o.GitOpsPath, "revision": o.GitOpsRevision,
+			}}
+		}
+	}
+	return out
+}

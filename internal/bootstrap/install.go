@@ -1,0 +1,190 @@
+package bootstrap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/slipwayhq/slipway/internal/credentials"
+	"github.com/slipwayhq/slipway/internal/kube"
+	"github.com/slipwayhq/slipway/internal/outcome"
+	"github.com/slipwayhq/slipway/internal/plan"
+	"github.com/slipwayhq/slipway/internal/release"
+	"github.com/slipwayhq/slipway/internal/ui"
+	"github.com/slipwayhq/slipway/internal/wait"
+)
+
+// Labels slipway records on its Helm releases.
+const (
+	LabelProfile        = "slipway.dev/profile"
+	LabelProfileVersion = "slipway.dev/profile-version"
+	LabelDigest         = "slipway.dev/digest"
+)
+
+// maxInstallAttempts bounds the tries of one install against an API
+// server that stops answering.
+const maxInstallAttempts = 3
+
+// installer makes releases match the plan, one at a time per call; the
+// scheduler calls it for several releases at once.
+type installer struct {
+	p        *Prepared
+	d        Deps
+	ui       *ui.Printer
+	deadline time.Time
+	rollback bool // --rollback-on-failure
+}
+
+// installed is what one release's install did.
+type installed struct {
+	action release.Action
+	cred   *credentials.Credential // the login as stored, for a component with credentials
+}
+
+// run installs or upgrades one release and waits until it is Ready;
+// applied is called once the release is applied.
+func (in *installer) run(ctx context.Context, rel plan.Release, applied func()) (installed, error) {
+	comp := rel.Component
+	in.ui.Update(comp, ui.StateInstalling, rel.Chart.Name+"@"+rel.Chart.Version, nil)
+	// An install that meets an API server that stopped answering (a
+	// restart, a blip) is tried again once it answers: the release it left
+	// is repaired or upgraded by the next attempt, as a re-run would.
+	var res release.Result
+	var before *release.Info
+	var mgr ReleaseClient
+	var out installed
+	var err error
+	for attempt := 1; ; attempt++ {
+		res, before, mgr, out, err = in.install(ctx, rel)
+		if err == nil || attempt == maxInstallAttempts || !kube.Transient(err) {
+			break
+		}
+		in.ui.Warnf("%s: the API server stopped answering during the install (%s); trying again when it is back", comp, firstLine(err))
+		if werr := in.d.APIReady(ctx); werr != nil {
+			break
+		}
+	}
+	if err != nil {
+		in.ui.Update(comp, ui.StateFailed, "", nil)
+		return out, err
+	}
+	out.action = res.Action
+	applied()
+	in.ui.Update(comp, ui.StateWaiting, string(res.Action)+" revision "+fmt.Sprint(res.Revision), nil)
+	target := wait.Target{Component: comp, Objects: res.Objects}
+	err = in.d.Readiness.Wait(ctx, []wait.Target{target}, func(ev wait.Event) {
+		var pending []string
+		for _, p := range ev.Pending {
+			line := fmt.Sprintf("%s %s/%s", p.Object.Kind, p.Object.Namespace, p.Object.Name)
+			if p.Message != "" {
+				line += ": " + p.Message
+			}
+			pending = append(pending, line)
+		}
+		in.ui.Update(comp, ui.StateWaiting, fmt.Sprintf("%d/%d ready", ev.Ready, ev.Total), pending)
+	})
+	if err != nil {
+		in.ui.Update(comp, ui.StateFailed, "", nil)
+		if res.Action == release.Upgrade {
+			err = in.maybeRollback(context.WithoutCancel(ctx), mgr, rel, before, time.Now().Add(5*time.Minute), err)
+		}
+		var te *wait.TimeoutError
+		if errors.As(err, &te) {
+			return out, outcome.Timeout(err)
+		}
+		return out, fmt.Errorf("%s: %w", comp, err)
+	}
+	in.ui.Update(comp, ui.StateReady, string(res.Action)+" "+rel.Chart.Name+"@"+rel.Chart.Version, nil)
+	return out, nil
+}
+
+// install makes one release match the plan: its namespace, its
+// credentials Secret, a repair of what an interrupted run left, then a
+// Helm install or upgrade, or nothing when the release already has this
+// plan's values. It returns the release as it was before, for a rollback.
+func (in *installer) install(ctx context.Context, rel plan.Release) (release.Result, *release.Info, ReleaseClient, installed, error) {
+	comp := rel.Component
+	var out installed
+	fail := func(err error) (release.Result, *release.Info, ReleaseClient, installed, error) {
+		return release.Result{}, nil, nil, out, fmt.Errorf("%s: %w", comp, err)
+	}
+	if err := in.d.Namespaces(ctx, rel.Namespace); err != nil {
+		return fail(err)
+	}
+	if spec, ok := in.p.Specs[comp]; ok {
+		cred, err := in.d.Secrets.Ensure(ctx, spec, in.p.Credentials[comp].Password, false)
+		if err != nil {
+			return fail(err)
+		}
+		out.cred = &cred
+	}
+	for _, g := range rel.Generated {
+		if _, err := in.d.Secrets.EnsureInternal(ctx, credentials.Internal{Component: comp, Namespace: rel.Namespace, Name: g.Name, Key: g.Key, Length: g.Length}); err != nil {
+			return fail(err)
+		}
+	}
+	mgr, err := in.d.Releases.For(rel.Namespace)
+	if err != nil {
+		return release.Result{}, nil, nil, out, err
+	}
+	cur, err := mgr.Get(ctx, rel.Name)
+	if err != nil {
+		return fail(err)
+	}
+	// A release an interrupted run left pending would refuse every
+	// operation: repair it first, and say what was done.
+	if cur != nil && cur.Pending() {
+		did, err := mgr.Repair(ctx, rel.Name, time.Until(in.deadline))
+		if err != nil {
+			return fail(err)
+		}
+		if did != "" {
+			in.ui.Warnf("%s: %s", comp, did)
+		}
+		if cur, err = mgr.Get(ctx, rel.Name); err != nil {
+			return fail(err)
+		}
+	}
+	digest := rel.Digest()
+	if upToDate(cur, digest) {
+		// Nothing changed since the last run: no Helm upgrade at all,
+		// only the readiness check.
+		res := release.Result{Action: release.Unchanged, Revision: cur.Revision, ChartVersion: cur.ChartVersion, Objects: release.ParseObjects(cur.Manifest, rel.Namespace)}
+		return res, cur, mgr, out, nil
+	}
+	res, err := mgr.Apply(ctx, release.Spec{
+		Name: rel.Name, Namespace: rel.Namespace, ChartPath: in.p.chartPath(comp), Values: rel.Values,
+		Timeout: time.Until(in.deadline), Wait: false,
+		Labels: map[string]string{LabelProfile: in.p.Plan.Profile, LabelProfileVersion: in.p.Plan.Version, kube.LabelComponent: comp, LabelDigest: digest},
+	})
+	if err != nil {
+		err = fmt.Errorf("%s: %w", comp, err)
+		if !kube.Transient(err) {
+			err = in.maybeRollback(ctx, mgr, rel, cur, in.deadline, err)
+		}
+		return res, cur, mgr, out, err
+	}
+	return res, cur, mgr, out, nil
+}
+
+// upToDate reports whether a stored release is deployed with the chart
+// and values whose digest is given (the label install sets).
+func upToDate(cur *release.Info, digest string) bool {
+	return cur != nil && cur.Status == release.StatusDeployed && cur.Labels[LabelDigest] == digest
+}
+
+// maybeRollback rolls a failed upgrade back when --rollback-on-failure
+// asked for it, and says so in the error either way.
+func (in *installer) maybeRollback(ctx context.Context, mgr ReleaseClient, rel plan.Release, before *release.Info, deadline time.Time, cause error) error {
+	if before == nil || before.Status != release.StatusDeployed {
+		return cause
+	}
+	if !in.rollback {
+		return fmt.Errorf("%w\n(release %s/%s left as it is for inspection; --rollback-on-failure would have rolled it back to revision %d)", cause, rel.Namespace, rel.Name, before.Revision)
+	}
+	if err := mgr.Rollback(ctx, rel.Name, before.Revision, time.Until(deadline)); err != nil {
+		return fmt.Errorf("%w\n(rollback to revision %d failed too: %v)", cause, before.Revision, err)
+	}
+	return fmt.Errorf("%w\n(rolled back to revision %d, --rollback-on-failure)", cause, before.Revision)
+}
