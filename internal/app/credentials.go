@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -104,13 +105,7 @@ func readCredentials(ctx context.Context, cluster *kube.Cluster, want []string) 
 		e, ok := byName[name]
 		switch {
 		case !ok:
-			errs = append(errs, fmt.Errorf("no component %q installed by slipway in context %s; installed: %s", name, cluster.Context, strings.Join(slices.Sorted(func(yield func(string) bool) {
-				for k := range byName {
-					if !yield(k) {
-						return
-					}
-				}
-			}), ", ")))
+			errs = append(errs, fmt.Errorf("no component %q installed by slipway in context %s; installed: %s", name, cluster.Context, strings.Join(slices.Sorted(maps.Keys(byName)), ", ")))
 			continue
 		case e.Secret == "":
 			errs = append(errs, fmt.Errorf("component %q has no admin credentials managed by slipway", name))

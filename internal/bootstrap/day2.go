@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -182,21 +183,11 @@ func secretPaths(p *Prepared, comp string) []string {
 // secrets and anything whose key says password.
 func valuesDiff(old, new map[string]any, mask []string) []string {
 	o, n := flatten(old, ""), flatten(new, "")
-	keys := map[string]bool{}
-	for k := range o {
-		keys[k] = true
-	}
-	for k := range n {
-		keys[k] = true
-	}
+	keys := slices.Concat(slices.Collect(maps.Keys(o)), slices.Collect(maps.Keys(n)))
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
 	var out []string
-	for _, k := range slices.Sorted(func(yield func(string) bool) {
-		for k := range keys {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, k := range keys {
 		ov, oOK := o[k]
 		nv, nOK := n[k]
 		if oOK && nOK && ov == nv {

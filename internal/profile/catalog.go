@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -122,13 +123,7 @@ func (c *Catalog) Resolve(ref string) (*Profile, error) {
 		return nil, err
 	}
 	var available []string
-	for _, name := range slices.Sorted(func(yield func(string) bool) {
-		for n := range all {
-			if !yield(n) {
-				return
-			}
-		}
-	}) {
+	for _, name := range slices.Sorted(maps.Keys(all)) {
 		var vs []string
 		for _, v := range all[name] {
 			vs = append(vs, v.Original())
@@ -185,7 +180,7 @@ func Select(p *Profile, choices map[string]string, without []string) (*Profile, 
 	}
 	for _, w := range without {
 		if !names[w] {
-			errs = append(errs, fmt.Errorf("--without %s: no such component in profile %s@%s (components: %s)", w, p.Name, p.Version, strings.Join(sortedKeys(names), ", ")))
+			errs = append(errs, fmt.Errorf("--without %s: no such component in profile %s@%s (components: %s)", w, p.Name, p.Version, strings.Join(slices.Sorted(maps.Keys(names)), ", ")))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -227,15 +222,6 @@ func Select(p *Profile, choices map[string]string, without []string) (*Profile, 
 		c.Needs = needs
 	}
 	return &out, nil
-}
-
-func sortedKeys(m map[string]bool) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // Disabled lists the components whose EnabledBy flag is not among enabled;

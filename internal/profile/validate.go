@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
@@ -273,8 +272,4 @@ func (p *Profile) findCycle() []string {
 	return nil
 }
 
-func sorted(s []string) []string {
-	out := slices.Clone(s)
-	sort.Strings(out)
-	return out
-}
+func sorted(s []string) []string { return slices.Sorted(slices.Values(s)) }
