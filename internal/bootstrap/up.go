@@ -30,10 +30,13 @@ func Up(ctx context.Context, opts Options, printer *ui.Printer) (*report.Up, err
 		return nil, err
 	}
 	defer p.Close()
+	var rep *report.Up
 	if opts.DryRun {
-		return dryRun(ctx, p, printer)
+		rep, err = dryRun(ctx, p, printer)
+	} else {
+		rep, err = apply(ctx, p, deps, printer)
 	}
-	rep, err := apply(ctx, p, deps, printer)
+	// --lock records what was (or, with --dry-run, would be) installed.
 	if err == nil && opts.Lock != "" {
 		err = p.writeLock(opts.Lock, printer)
 	}
