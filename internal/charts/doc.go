@@ -12,7 +12,8 @@
 // resolve constraints); Offline resolves and fetches from the cache alone,
 // failing with ErrNotCached. It also returns the digest of what it
 // fetched (of the .tgz, or of a chart directory's files), for lock files.
-// Transient server errors (5xx) are retried with backoff.
+// Transient failures (5xx answers, refused or reset connections; not an
+// unknown host) are retried with backoff.
 //
 // Each kind of place is a source (source.go): repoSource (repo.go),
 // ociSource (oci.go), dirSource and pathSource (local.go) and, for

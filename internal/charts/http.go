@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/slipwayhq/slipway/internal/kube"
 	repo "helm.sh/helm/v4/pkg/repo/v1"
 	"sigs.k8s.io/yaml"
 )
@@ -151,8 +151,9 @@ func (h *httpGetter) client(e *repo.Entry) (*http.Client, error) {
 	return c, nil
 }
 
-// get fetches a URL. An answer of 5xx and a connection failure are
-// retried with doubling backoff; 404, 401 and 403 are
+// get fetches a URL. An answer of 5xx and a transient connection failure
+// (kube.Transient: refused, reset, cut short, timed out; not a host that
+// does not exist) are retried with doubling backoff; 404, 401 and 403 are
 // answers and fail at once, the last two saying how to log in. auth, when
 // not nil, is the repositories.yaml entry whose login and TLS files apply.
 func (h *httpGetter) get(ctx context.Context, u string, auth *repo.Entry) ([]byte, error) {
@@ -195,8 +196,7 @@ func (h *httpGetter) try(ctx context.Context, client *http.Client, u string, aut
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		var ne net.Error
-		return nil, errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "connection refused"), err
+		return nil, kube.Transient(err), err
 	}
 	data, err = io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -214,7 +214,7 @@ func (h *httpGetter) try(ctx context.Context, client *http.Client, u string, aut
 	case resp.StatusCode != http.StatusOK:
 		return nil, false, fmt.Errorf("GET %s: %s", u, resp.Status)
 	case err != nil: // the body was cut short
-		return nil, true, err
+		return nil, kube.Transient(err), err
 	}
 	return data, false, nil
 }

@@ -3,6 +3,7 @@ package charts
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -89,5 +90,24 @@ func TestNotFoundIsNotRetried(t *testing.T) {
 	_, err = l.Resolve(context.Background(), Source{Repo: srv.URL, Name: "web"}, "~1.0")
 	if err == nil || !strings.Contains(err.Error(), "404 not found") || n.Load() != 1 {
 		t.Errorf("error %v after %d requests", err, n.Load())
+	}
+}
+
+// TestUnknownHostIsNotRetried: a host that does not exist will not exist
+// after a backoff either (kube.Transient says so); only the one lookup is
+// made.
+func TestUnknownHostIsNotRetried(t *testing.T) {
+	var dials atomic.Int64
+	client := &http.Client{Transport: &http.Transport{DialContext: func(_ context.Context, _, addr string) (net.Conn, error) {
+		dials.Add(1)
+		return nil, &net.DNSError{Err: "no such host", Name: addr, IsNotFound: true}
+	}}}
+	l, err := New(Options{CacheDir: t.TempDir(), HTTPClient: client, Retries: 3, Backoff: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = l.Resolve(context.Background(), Source{Repo: "http://charts.example", Name: "web"}, "~1.0")
+	if err == nil || !strings.Contains(err.Error(), "no such host") || strings.Contains(err.Error(), "gave up") || dials.Load() != 1 {
+		t.Errorf("error %v after %d dials", err, dials.Load())
 	}
 }
