@@ -34,8 +34,13 @@ type cache struct {
 	mu sync.Mutex
 }
 
-// archivePath is where the archive of a digest is kept.
+// archivePath is where the archive of a digest is kept. The digest names
+// a file, so one that is not sha256:<64 lowercase hex> (from a damaged
+// index, lock or refs/ file) is refused before it becomes a path.
 func (c *cache) archivePath(d string) (string, error) {
+	if !digest.Valid(d) {
+		return "", fmt.Errorf("digest %q is not of the form sha256:<64 lowercase hex digits>", d)
+	}
 	return filepath.Join(c.dir, "sha256", strings.TrimPrefix(d, "sha256:")+".tgz"), nil
 }
 
@@ -45,7 +50,8 @@ func (c *cache) refPath(ref string) string {
 	return filepath.Join(c.dir, "refs", hex.EncodeToString(sum[:]))
 }
 
-// lookup is r's archive when the cache has it intact.
+// lookup is r's archive when the cache has it intact. r.Digest must be
+// valid or empty (download checks it).
 func (c *cache) lookup(r Resolved) (Fetched, bool) {
 	d := r.Digest
 	if d == "" {
@@ -133,6 +139,9 @@ func (c *cache) recall(source, name string) []Resolved {
 // loaded as a chart before it is stored. Components that need the same
 // archive at once wait for one download.
 func (l *Locator) download(ctx context.Context, r Resolved, pull func(context.Context) ([]byte, error)) (Fetched, error) {
+	if err := checkDigest(r); err != nil {
+		return Fetched{}, err
+	}
 	if f, ok := l.cache.lookup(r); ok {
 		return f, nil
 	}
@@ -155,6 +164,15 @@ func (l *Locator) download(ctx context.Context, r Resolved, pull func(context.Co
 		p, err := l.cache.store(r, got, data)
 		return Fetched{Path: p, Digest: got}, err
 	})
+}
+
+// checkDigest refuses a digest (from a lock or a caller) that could not
+// name a cache file, before anything is looked up.
+func checkDigest(r Resolved) error {
+	if r.Digest != "" && !digest.Valid(r.Digest) {
+		return fmt.Errorf("chart %s@%s from %s: digest %q is not of the form sha256:<64 lowercase hex digits>; refusing to use it", r.Name, r.Version, r.Ref, r.Digest)
+	}
+	return nil
 }
 
 // offlineSource is a remote source (repository URL or OCI reference) seen
@@ -182,6 +200,9 @@ func (s offlineSource) resolve(_ context.Context, want constraint) (Resolved, er
 }
 
 func (s offlineSource) fetch(_ context.Context, r Resolved) (Fetched, error) {
+	if err := checkDigest(r); err != nil {
+		return Fetched{}, err
+	}
 	if f, ok := s.l.cache.lookup(r); ok {
 		return f, nil
 	}

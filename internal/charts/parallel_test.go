@@ -142,3 +142,55 @@ func TestParallelFromTwoRepositories(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexDigestRefused: a digest in index.yaml that is not 64 lowercase
+// hex digits (one that climbs out of the cache, an upper-case one) is
+// refused naming the repository and chart, before anything is written;
+// so is such a digest handed to Get (as a damaged lock would).
+func TestIndexDigestRefused(t *testing.T) {
+	for _, bad := range []string{"../../../../escape", strings.Repeat("AB", 32), "sha256:" + strings.Repeat("ab", 32)} {
+		t.Run(bad, func(t *testing.T) {
+			dir := repoDir(t, "web", "1.0.0")
+			idx, err := repo.LoadIndexFile(filepath.Join(dir, "index.yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			idx.Entries["web"][0].Digest = bad
+			if err := idx.WriteFile(filepath.Join(dir, "index.yaml"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			srv := serve(t, dir, "", "")
+			root := t.TempDir()
+			cache := filepath.Join(root, "cache")
+			l := newLocator(t, Options{CacheDir: cache})
+
+			_, err = l.Resolve(context.Background(), Source{Repo: srv.URL, Name: "web"}, "*")
+			if err == nil {
+				t.Fatal("a malformed index digest was accepted")
+			}
+			for _, want := range []string{"chart web@1.0.0", "repository " + srv.URL, `"` + bad + `"`} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q lacks %q", err, want)
+				}
+			}
+
+			_, err = l.Get(context.Background(), Resolved{Name: "web", Version: "1.0.0", Ref: srv.URL + "/web-1.0.0.tgz", Digest: "sha256:" + bad})
+			if err == nil || !strings.Contains(err.Error(), "web@1.0.0") {
+				t.Errorf("Get with a malformed digest: %v", err)
+			}
+			if n := srv.archives.Load(); n != 0 {
+				t.Errorf("%d archive downloads, want none", n)
+			}
+			var touched []string
+			filepath.Walk(root, func(p string, _ os.FileInfo, _ error) error {
+				if p != root {
+					touched = append(touched, p)
+				}
+				return nil
+			})
+			if len(touched) != 0 {
+				t.Errorf("files written: %v", touched)
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/slipwayhq/slipway/internal/digest"
 	repo "helm.sh/helm/v4/pkg/repo/v1"
 	"sigs.k8s.io/yaml"
 )
@@ -55,7 +56,9 @@ func (s repoSource) resolve(ctx context.Context, want constraint) (Resolved, err
 }
 
 // resolved is the Resolved of one index entry. Helm's index gives the
-// digest as bare hex; slipway's digests carry "sha256:".
+// digest as bare hex; slipway's digests carry "sha256:". It is checked
+// here, before it names a file in the cache, so a damaged or hostile
+// index cannot point outside it.
 func (s repoSource) resolved(e *repo.ChartVersion) (Resolved, error) {
 	if len(e.URLs) == 0 {
 		return Resolved{}, fmt.Errorf("chart %s@%s in %s has no download URL in index.yaml", s.name, e.Version, s.url)
@@ -67,6 +70,9 @@ func (s repoSource) resolved(e *repo.ChartVersion) (Resolved, error) {
 	r := Resolved{Name: s.name, Version: e.Version, Ref: ref, Repo: s.url}
 	if e.Digest != "" {
 		r.Digest = "sha256:" + e.Digest
+		if !digest.Valid(r.Digest) {
+			return Resolved{}, fmt.Errorf("chart %s@%s in repository %s: index.yaml gives digest %q, which is not 64 lowercase hex digits of a sha256; the index is damaged, ask its owner to regenerate it (helm repo index)", s.name, e.Version, s.url, e.Digest)
+		}
 	}
 	return r, nil
 }

@@ -12,6 +12,10 @@ import (
 	"time"
 )
 
+// fixtureDigest is a well-formed digest (Helm's index form: bare hex)
+// of no archive in particular.
+var fixtureDigest = strings.Repeat("ab", 32)
+
 // repoServer answers index.yaml, failing the first fails requests with 500
 // (all of them if fails < 0), and counts the requests.
 func repoServer(t *testing.T, fails int) (*httptest.Server, *atomic.Int64) {
@@ -23,7 +27,7 @@ func repoServer(t *testing.T, fails int) (*httptest.Server, *atomic.Int64) {
 			http.Error(w, "injected", http.StatusInternalServerError)
 			return
 		}
-		fmt.Fprint(w, "apiVersion: v1\nentries:\n  web:\n  - {name: web, version: 1.0.0, urls: [web-1.0.0.tgz], digest: abc}\n")
+		fmt.Fprintf(w, "apiVersion: v1\nentries:\n  web:\n  - {name: web, version: 1.0.0, urls: [web-1.0.0.tgz], digest: %s}\n", fixtureDigest)
 	}))
 	t.Cleanup(srv.Close)
 	return srv, &n
@@ -42,7 +46,7 @@ func TestRetriesWithBackoff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Version != "1.0.0" || r.Ref != srv.URL+"/web-1.0.0.tgz" || r.Digest != "sha256:abc" {
+	if r.Version != "1.0.0" || r.Ref != srv.URL+"/web-1.0.0.tgz" || r.Digest != "sha256:"+fixtureDigest {
 		t.Errorf("resolved %+v", r)
 	}
 	if n.Load() != 3 {
