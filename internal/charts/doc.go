@@ -12,7 +12,22 @@
 // resolve constraints); Offline resolves and fetches from the cache alone,
 // failing with ErrNotCached. It also returns the digest of what it
 // fetched (of the .tgz, or of a chart directory's files), for lock files.
-// Transient server errors (5xx) are retried with backoff.
+// Transient failures (5xx answers, refused or reset connections; not an
+// unknown host) are retried with backoff.
+//
+// Each kind of place is a source (source.go): repoSource (repo.go),
+// ociSource (oci.go), dirSource and pathSource (local.go) and, for
+// --offline, offlineSource over the cache (cache.go). The Locator holds
+// what they share: the HTTP getter (http.go), Helm's registry clients,
+// the parsed indexes and the cache. It is called for every component at
+// once: components that need the same index or archive wait for one
+// request (golang.org/x/sync/singleflight), and no lock is held across a
+// network request, so different charts download in parallel.
+//
+// Helm's own types do Helm's jobs: repo.File and repo.Entry read
+// repositories.yaml, repo.IndexFile and repo.ResolveReferenceURL the
+// index, registry.Client the OCI registry, loader the chart check. The
+// HTTP download is slipway's (http.go says why).
 //
 // Private sources use Helm's own login files: an entry of repositories.yaml
 // whose URL is the chart's repository gives the basic-auth login (sent to

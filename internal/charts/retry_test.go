@@ -3,6 +3,7 @@ package charts
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,6 +11,10 @@ import (
 	"testing"
 	"time"
 )
+
+// fixtureDigest is a well-formed digest (Helm's index form: bare hex)
+// of no archive in particular.
+var fixtureDigest = strings.Repeat("ab", 32)
 
 // repoServer answers index.yaml, failing the first fails requests with 500
 // (all of them if fails < 0), and counts the requests.
@@ -22,7 +27,7 @@ func repoServer(t *testing.T, fails int) (*httptest.Server, *atomic.Int64) {
 			http.Error(w, "injected", http.StatusInternalServerError)
 			return
 		}
-		fmt.Fprint(w, "apiVersion: v1\nentries:\n  web:\n  - {name: web, version: 1.0.0, urls: [web-1.0.0.tgz], digest: abc}\n")
+		fmt.Fprintf(w, "apiVersion: v1\nentries:\n  web:\n  - {name: web, version: 1.0.0, urls: [web-1.0.0.tgz], digest: %s}\n", fixtureDigest)
 	}))
 	t.Cleanup(srv.Close)
 	return srv, &n
@@ -41,7 +46,7 @@ func TestRetriesWithBackoff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Version != "1.0.0" || r.Ref != srv.URL+"/web-1.0.0.tgz" || r.Digest != "sha256:abc" {
+	if r.Version != "1.0.0" || r.Ref != srv.URL+"/web-1.0.0.tgz" || r.Digest != "sha256:"+fixtureDigest {
 		t.Errorf("resolved %+v", r)
 	}
 	if n.Load() != 3 {
@@ -89,5 +94,24 @@ func TestNotFoundIsNotRetried(t *testing.T) {
 	_, err = l.Resolve(context.Background(), Source{Repo: srv.URL, Name: "web"}, "~1.0")
 	if err == nil || !strings.Contains(err.Error(), "404 not found") || n.Load() != 1 {
 		t.Errorf("error %v after %d requests", err, n.Load())
+	}
+}
+
+// TestUnknownHostIsNotRetried: a host that does not exist will not exist
+// after a backoff either (kube.Transient says so); only the one lookup is
+// made.
+func TestUnknownHostIsNotRetried(t *testing.T) {
+	var dials atomic.Int64
+	client := &http.Client{Transport: &http.Transport{DialContext: func(_ context.Context, _, addr string) (net.Conn, error) {
+		dials.Add(1)
+		return nil, &net.DNSError{Err: "no such host", Name: addr, IsNotFound: true}
+	}}}
+	l, err := New(Options{CacheDir: t.TempDir(), HTTPClient: client, Retries: 3, Backoff: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = l.Resolve(context.Background(), Source{Repo: "http://charts.example", Name: "web"}, "~1.0")
+	if err == nil || !strings.Contains(err.Error(), "no such host") || strings.Contains(err.Error(), "gave up") || dials.Load() != 1 {
+		t.Errorf("error %v after %d dials", err, dials.Load())
 	}
 }

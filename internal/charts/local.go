@@ -1,0 +1,160 @@
+package charts
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/Masterminds/semver/v3"
+	"github.com/slipwayhq/slipway/internal/digest"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	"sigs.k8s.io/yaml"
+)
+
+// dirSource is one chart in a --charts-dir: a <name>/ chart directory or
+// <name>-<version>.tgz archives.
+type dirSource struct{ dir, name string }
+
+func (s dirSource) resolve(_ context.Context, want constraint) (Resolved, error) {
+	candidates := map[string]string{} // version -> path
+	if ver, err := chartVersion(filepath.Join(s.dir, s.name)); err == nil {
+		candidates[ver] = filepath.Join(s.dir, s.name)
+	}
+	archives, _ := filepath.Glob(filepath.Join(s.dir, s.name+"-*.tgz"))
+	for _, a := range archives {
+		candidates[strings.TrimSuffix(strings.TrimPrefix(filepath.Base(a), s.name+"-"), ".tgz")] = a
+	}
+	if len(candidates) == 0 {
+		return Resolved{}, fmt.Errorf("chart %q not found in --charts-dir %s (want %s/%s/ or %s/%s-<version>.tgz)", s.name, s.dir, s.dir, s.name, s.dir, s.name)
+	}
+	var versions []string
+	for v := range candidates {
+		versions = append(versions, v)
+	}
+	v, ok := pick(versions, want)
+	if !ok {
+		return Resolved{}, noMatch(s.name, s.dir, want, versions)
+	}
+	return Resolved{Name: s.name, Version: v, Ref: candidates[v]}, nil
+}
+
+func (dirSource) fetch(_ context.Context, r Resolved) (Fetched, error) { return localFetch(r) }
+
+func chartVersion(dir string) (string, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "Chart.yaml"))
+	if err != nil {
+		return "", err
+	}
+	var meta struct{ Version string }
+	if err := yaml.Unmarshal(data, &meta); err != nil {
+		return "", err
+	}
+	return meta.Version, nil
+}
+
+// pathSource is a chart path of a profile: one of slipway's embedded
+// charts (extracted to the cache) or a directory or archive on disk.
+type pathSource struct {
+	l        *Locator
+	path     string
+	embedded fs.FS
+}
+
+func (s pathSource) resolve(_ context.Context, want constraint) (Resolved, error) {
+	p := s.path
+	if s.embedded != nil {
+		if _, err := fs.Stat(s.embedded, path.Join(p, "Chart.yaml")); err == nil {
+			dir, err := s.l.cache.extract(s.embedded, p)
+			if err != nil {
+				return Resolved{}, err
+			}
+			p = dir
+		}
+	}
+	ch, err := loader.Load(p)
+	if err != nil {
+		return Resolved{}, fmt.Errorf("local chart %s: %w", s.path, err)
+	}
+	v, err := semver.NewVersion(ch.Metadata.Version)
+	if err != nil || !want.Check(v) {
+		return Resolved{}, fmt.Errorf("local chart %s is version %s, which does not match %q", s.path, ch.Metadata.Version, want.text)
+	}
+	return Resolved{Name: ch.Metadata.Name, Version: ch.Metadata.Version, Ref: p}, nil
+}
+
+func (pathSource) fetch(_ context.Context, r Resolved) (Fetched, error) { return localFetch(r) }
+
+// localFetch is a chart on disk as it is, with the digest of the archive
+// or of the directory's files.
+func localFetch(r Resolved) (Fetched, error) {
+	st, err := os.Stat(r.Ref)
+	if err != nil {
+		return Fetched{}, fmt.Errorf("chart %s@%s: %w", r.Name, r.Version, err)
+	}
+	if st.IsDir() {
+		d, err := digest.Dir(r.Ref)
+		return Fetched{Path: r.Ref, Digest: d, Dir: true}, err
+	}
+	d, err := digest.File(r.Ref)
+	return Fetched{Path: r.Ref, Digest: d}, err
+}
+
+// extract copies an embedded chart directory to the cache, keyed by its
+// content, and returns the directory. The copy is written under a temp
+// name and renamed, so a concurrent run sees all of it or none.
+func (c *cache) extract(fsys fs.FS, dir string) (string, error) {
+	h := sha256.New()
+	files := map[string][]byte{}
+	err := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		files[p] = data
+		fmt.Fprintf(h, "%s\x00%d\x00", p, len(data))
+		h.Write(data)
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	out := filepath.Join(c.dir, "embedded", hex.EncodeToString(h.Sum(nil))[:16], filepath.Base(dir))
+	if _, err := os.Stat(filepath.Join(out, "Chart.yaml")); err == nil {
+		return out, nil
+	}
+	if err := os.MkdirAll(c.dir, 0o700); err != nil {
+		return "", err
+	}
+	tmp, err := os.MkdirTemp(c.dir, "embedded-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp)
+	for p, data := range files {
+		dst := filepath.Join(tmp, strings.TrimPrefix(p, dir))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(dst, data, 0o600); err != nil {
+			return "", err
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o700); err != nil {
+		return "", err
+	}
+	if err := os.Rename(tmp, out); err != nil && !os.IsExist(err) {
+		if _, serr := os.Stat(filepath.Join(out, "Chart.yaml")); serr != nil {
+			return "", err
+		}
+	}
+	return out, nil
+}
