@@ -68,11 +68,10 @@ func Run(ctx context.Context, o Options, printer *ui.Printer) (credentials.Crede
 	if err != nil {
 		return credentials.Credential{}, err
 	}
+	managers := release.ForCluster(cluster)
 	r := &Rotator{
-		Client: cluster.Client,
-		Releases: func(ns string) (Releases, error) {
-			return release.New(cluster.GetterFor(ns), ns, nil)
-		},
+		Client:    cluster.Client,
+		Releases:  func(ns string) (Releases, error) { return managers.For(ns) },
 		Readiness: waiter,
 		Context:   cluster.Context,
 	}

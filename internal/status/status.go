@@ -47,11 +47,10 @@ func Run(ctx context.Context, ko kube.Options) ([]report.Status, error) {
 	if err != nil {
 		return nil, err
 	}
+	managers := release.ForCluster(cluster)
 	r := &Reporter{
-		Client: cluster.Client,
-		Releases: func(ns string) (Releases, error) {
-			return release.New(cluster.GetterFor(ns), ns, nil)
-		},
+		Client:    cluster.Client,
+		Releases:  func(ns string) (Releases, error) { return managers.For(ns) },
 		Readiness: waiter,
 		Context:   cluster.Context,
 	}

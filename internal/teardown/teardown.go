@@ -68,13 +68,12 @@ func Run(ctx context.Context, o Options, printer *ui.Printer) error {
 	if err != nil {
 		return err
 	}
+	managers := release.ForCluster(cluster)
 	r := &Remover{
-		Client: cluster.Client,
-		Releases: func(ns string) (Releases, error) {
-			return release.New(cluster.GetterFor(ns), ns, nil)
-		},
-		CRDs:    ext.ApiextensionsV1().CustomResourceDefinitions(),
-		Context: cluster.Context,
+		Client:   cluster.Client,
+		Releases: func(ns string) (Releases, error) { return managers.For(ns) },
+		CRDs:     ext.ApiextensionsV1().CustomResourceDefinitions(),
+		Context:  cluster.Context,
 	}
 	return r.Down(ctx, o, printer)
 }
