@@ -11,11 +11,11 @@ import (
 
 	"github.com/urfave/cli/v3"
 
-	"github.com/slipwayhq/slipway/internal/bootstrap"
 	"github.com/slipwayhq/slipway/internal/credentials"
 	"github.com/slipwayhq/slipway/internal/inventory"
 	"github.com/slipwayhq/slipway/internal/kube"
 	"github.com/slipwayhq/slipway/internal/report"
+	"github.com/slipwayhq/slipway/internal/rotate"
 	"github.com/slipwayhq/slipway/internal/ui"
 )
 
@@ -158,7 +158,7 @@ Example:
 				file = p[1:]
 			}
 			printer := ui.New(cmd.Root().ErrWriter, cmd.Bool("quiet"))
-			cred, err := bootstrap.Rotate(ctx, bootstrap.RotateOptions{
+			cred, err := rotate.Run(ctx, rotate.Options{
 				Component: cmd.Args().First(), PasswordFile: file, Timeout: cmd.Duration("timeout"), Kube: kubeOptions(cmd),
 			}, printer)
 			if cred.Password != "" {

@@ -14,6 +14,8 @@ import (
 
 	"github.com/slipwayhq/slipway/internal/bootstrap"
 	"github.com/slipwayhq/slipway/internal/report"
+	"github.com/slipwayhq/slipway/internal/status"
+	"github.com/slipwayhq/slipway/internal/teardown"
 	"github.com/slipwayhq/slipway/internal/ui"
 )
 
@@ -33,7 +35,7 @@ Examples:
 			if err != nil {
 				return usageError("%v", err)
 			}
-			rows, err := bootstrap.Status(ctx, kubeOptions(cmd))
+			rows, err := status.Run(ctx, kubeOptions(cmd))
 			if err != nil {
 				return withCode(1, err)
 			}
@@ -145,7 +147,7 @@ Examples:
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr"},
 		}, kubeFlags()...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
-			o := bootstrap.DownOptions{
+			o := teardown.Options{
 				Components: cmd.Args().Slice(), KeepCredentials: cmd.Bool("keep-credentials"),
 				DeleteCRDs: cmd.Bool("delete-crds"), Timeout: cmd.Duration("timeout"), Kube: kubeOptions(cmd),
 			}
@@ -160,7 +162,7 @@ Examples:
 					return strings.EqualFold(strings.TrimSpace(line), "y") || strings.EqualFold(strings.TrimSpace(line), "yes")
 				}
 			}
-			return exitCodeFor(ctx, bootstrap.Down(ctx, o, ui.New(cmd.Root().ErrWriter, cmd.Bool("quiet"))))
+			return exitCodeFor(ctx, teardown.Run(ctx, o, ui.New(cmd.Root().ErrWriter, cmd.Bool("quiet"))))
 		},
 	}
 }

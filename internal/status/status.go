@@ -1,0 +1,114 @@
+package status
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/slipwayhq/slipway/internal/inventory"
+	"github.com/slipwayhq/slipway/internal/kube"
+	"github.com/slipwayhq/slipway/internal/release"
+	"github.com/slipwayhq/slipway/internal/report"
+	"github.com/slipwayhq/slipway/internal/wait"
+)
+
+// Releases reads the releases of one namespace (release.Manager).
+type Releases interface {
+	Get(ctx context.Context, name string) (*release.Info, error)
+}
+
+// Readiness checks a component's objects once, without waiting
+// (wait.Waiter).
+type Readiness interface {
+	Check(ctx context.Context, t wait.Target) ([]wait.ResourceStatus, error)
+}
+
+// Reporter builds the status report from its clients, so that a test can
+// hand it fakes.
+type Reporter struct {
+	Client kubernetes.Interface
+	// Releases returns the release reader of one namespace.
+	Releases  func(namespace string) (Releases, error)
+	Readiness Readiness
+	// Context names the cluster in errors.
+	Context string
+}
+
+// Run reports every installed component of the cluster ko selects.
+func Run(ctx context.Context, ko kube.Options) ([]report.Status, error) {
+	cluster, err := kube.Connect(ctx, ko, 10*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	waiter, err := wait.New(cluster.Config)
+	if err != nil {
+		return nil, err
+	}
+	managers := release.ForCluster(cluster)
+	r := &Reporter{
+		Client:    cluster.Client,
+		Releases:  func(ns string) (Releases, error) { return managers.For(ns) },
+		Readiness: waiter,
+		Context:   cluster.Context,
+	}
+	return r.Status(ctx)
+}
+
+// Status reports every installed component, in needs order, from the
+// cluster alone: its release and its readiness now.
+func (r *Reporter) Status(ctx context.Context) ([]report.Status, error) {
+	entries, err := inventory.Load(ctx, r.Client)
+	if err != nil {
+		return nil, fmt.Errorf("context %s: %w", r.Context, err)
+	}
+	var out []report.Status
+	for _, e := range inventory.Ordered(entries) {
+		st := report.Status{Component: e.Component, Namespace: e.Namespace, Release: e.Release, URL: e.URL, Profile: e.Profile + "@" + e.ProfileVersion}
+		mgr, err := r.Releases(e.Namespace)
+		if err != nil {
+			return nil, err
+		}
+		info, err := mgr.Get(ctx, e.Release)
+		switch {
+		case err != nil:
+			st.Readiness, st.Reason = "unknown", err.Error()
+		case info == nil:
+			st.Readiness, st.Reason = "missing", "no Helm release; `slipway up` installs it"
+		default:
+			st.Chart, st.Version, st.Revision, st.ReleaseStatus, st.Updated = info.Chart, info.ChartVersion, info.Revision, string(info.Status), info.Updated
+			st.Readiness, st.Reason = r.readiness(ctx, e, info)
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// readiness is the component's worst state and why: "failed" wins over
+// any other state; a release an interrupted run left pending says so
+// whatever its objects look like.
+func (r *Reporter) readiness(ctx context.Context, e inventory.Entry, info *release.Info) (state, reason string) {
+	target := wait.Target{Component: e.Component, Objects: release.ParseObjects(info.Manifest, e.Namespace)}
+	sts, err := r.Readiness.Check(ctx, target)
+	if err != nil {
+		return "unknown", err.Error()
+	}
+	state = string(wait.Ready)
+	var reasons []string
+	for _, s := range sts {
+		if s.State == wait.Ready {
+			continue
+		}
+		if state != string(wait.Failed) {
+			state = string(s.State)
+		}
+		reasons = append(reasons, strings.TrimSpace(s.Object.String()+": "+s.Message))
+	}
+	reason = strings.Join(reasons, "; ")
+	if info.Pending() {
+		state, reason = "pending", "left "+string(info.Status)+" by an interrupted run; `slipway up` repairs it"
+	}
+	return state, reason
+}

@@ -1,0 +1,193 @@
+package teardown
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	apiextensions "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/slipwayhq/slipway/internal/inventory"
+	"github.com/slipwayhq/slipway/internal/kube"
+	"github.com/slipwayhq/slipway/internal/outcome"
+	"github.com/slipwayhq/slipway/internal/release"
+	"github.com/slipwayhq/slipway/internal/ui"
+)
+
+// Options are the inputs of `slipway down`.
+type Options struct {
+	Components      []string // empty: all
+	KeepCredentials bool
+	DeleteCRDs      bool
+	Timeout         time.Duration
+	Kube            kube.Options
+	// Confirm is asked before anything is removed; nil means yes.
+	Confirm func(summary string) bool
+}
+
+// Releases uninstalls the releases of one namespace (release.Manager).
+type Releases interface {
+	// CRDs lists the CRDs a release's chart installed from crds/.
+	CRDs(ctx context.Context, name string) ([]string, error)
+	Uninstall(ctx context.Context, name string, timeout time.Duration) error
+}
+
+// CRDs deletes CustomResourceDefinitions by name (the apiextensions
+// clientset's CustomResourceDefinitionInterface).
+type CRDs interface {
+	Delete(ctx context.Context, name string, opts metav1.DeleteOptions) error
+}
+
+// Remover tears down what slipway installed, through the clients in its
+// fields, so that a test can hand it fakes.
+type Remover struct {
+	Client kubernetes.Interface
+	// Releases returns the release manager of one namespace.
+	Releases func(namespace string) (Releases, error)
+	CRDs     CRDs
+	// Context names the cluster in messages.
+	Context string
+	// Poll is the interval between checks that namespaces are gone
+	// (default 250ms).
+	Poll time.Duration
+}
+
+// Run removes what o asks for from the cluster o.Kube selects.
+func Run(ctx context.Context, o Options, printer *ui.Printer) error {
+	cluster, err := kube.Connect(ctx, o.Kube, 10*time.Second)
+	if err != nil {
+		return err
+	}
+	ext, err := apiextensions.NewForConfig(cluster.Config)
+	if err != nil {
+		return err
+	}
+	managers := release.ForCluster(cluster)
+	r := &Remover{
+		Client:   cluster.Client,
+		Releases: func(ns string) (Releases, error) { return managers.For(ns) },
+		CRDs:     ext.ApiextensionsV1().CustomResourceDefinitions(),
+		Context:  cluster.Context,
+	}
+	return r.Down(ctx, o, printer)
+}
+
+// Down uninstalls components in reverse needs order, waits for their
+// resources to go, then removes the Secrets and namespaces slipway
+// created. Removing what is not there is not an error.
+func (r *Remover) Down(ctx context.Context, o Options, printer *ui.Printer) error {
+	entries, err := inventory.Load(ctx, r.Client)
+	if errors.Is(err, inventory.ErrEmpty) {
+		printer.Infof("nothing to remove: %v", err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	todo, unknown := selectEntries(entries, o.Components)
+	if len(todo) == 0 {
+		printer.Infof("nothing to remove: %s not installed by slipway in context %s", strings.Join(unknown, ", "), r.Context)
+		return nil
+	}
+	if len(unknown) > 0 {
+		printer.Warnf("not installed, skipped: %s", strings.Join(unknown, ", "))
+	}
+	// Dependents go before what they need.
+	ordered := inventory.Ordered(todo)
+	slices.Reverse(ordered)
+	var names []string
+	for _, e := range ordered {
+		names = append(names, e.Component)
+	}
+	if o.Confirm != nil && !o.Confirm(fmt.Sprintf("Remove %s from context %s?", strings.Join(names, ", "), r.Context)) {
+		return outcome.ErrAborted
+	}
+	var crds []string
+	for _, e := range ordered {
+		c, err := r.uninstall(ctx, e, o, printer)
+		if err != nil {
+			return err
+		}
+		crds = append(crds, c...)
+	}
+	if err := r.deleteNamespaces(ctx, ordered, o.Timeout, printer); err != nil {
+		return err
+	}
+	crds = dedupe(crds)
+	switch {
+	case len(crds) > 0 && o.DeleteCRDs:
+		for _, c := range crds {
+			if err := r.CRDs.Delete(ctx, c, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+				return fmt.Errorf("delete CRD %s: %w", c, err)
+			}
+		}
+		printer.Infof("deleted CRDs: %s", strings.Join(crds, ", "))
+	case len(crds) > 0:
+		printer.Infof("kept CRDs (custom resources of other users may depend on them; --delete-crds removes them): %s", strings.Join(crds, ", "))
+	}
+	printer.Infof("removed %s", strings.Join(names, ", "))
+	return nil
+}
+
+// selectEntries picks the entries of the components asked for (all when
+// none are named) and lists the names asked for that are not installed.
+func selectEntries(entries []inventory.Entry, components []string) (todo []inventory.Entry, unknown []string) {
+	known := map[string]bool{}
+	for _, e := range entries {
+		known[e.Component] = true
+		if len(components) == 0 || slices.Contains(components, e.Component) {
+			todo = append(todo, e)
+		}
+	}
+	for _, c := range components {
+		if !known[c] {
+			unknown = append(unknown, c)
+		}
+	}
+	return todo, unknown
+}
+
+// uninstall removes one component's release and, unless the credentials
+// are kept, its Secrets and inventory entry. It returns the CRDs the
+// release's chart installed, which Helm leaves behind.
+func (r *Remover) uninstall(ctx context.Context, e inventory.Entry, o Options, printer *ui.Printer) ([]string, error) {
+	mgr, err := r.Releases(e.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	crds, err := mgr.CRDs(ctx, e.Release)
+	if err != nil {
+		crds = nil // best effort: a release that cannot be read has none to list
+	}
+	printer.Infof("%s: uninstalling release %s/%s", e.Component, e.Namespace, e.Release)
+	if err := mgr.Uninstall(ctx, e.Release, o.Timeout); err != nil {
+		return nil, fmt.Errorf("%s: %w", e.Component, err)
+	}
+	if o.KeepCredentials {
+		return crds, nil
+	}
+	if e.Secret != "" {
+		err := r.Client.CoreV1().Secrets(e.Namespace).Delete(ctx, e.Secret, metav1.DeleteOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("%s: delete secret %s/%s: %w", e.Component, e.Namespace, e.Secret, err)
+		}
+	}
+	if err := deleteGenerated(ctx, r.Client, e); err != nil {
+		return nil, err
+	}
+	if err := inventory.Remove(ctx, r.Client, e.Component); err != nil {
+		return nil, err
+	}
+	return crds, nil
+}
+
+func dedupe(s []string) []string {
+	slices.Sort(s)
+	return slices.Compact(s)
+}
