@@ -25,7 +25,7 @@
 //	report (report.go): one row per release with its outcome; logins only
 //	  when everything is ready. --lock is written on success.
 //
-// Diff (day2.go), Template (day2.go) and BundleCreate/BundleImages
+// Diff (diff.go), Template (template.go) and BundleCreate/BundleImages
 // (bundle.go) are short consumers of Prepared.
 //
 // Everything that can be wrong with the input is found before the cluster
