@@ -10,6 +10,7 @@ import (
 
 	"github.com/slipwayhq/slipway/charts"
 	"github.com/slipwayhq/slipway/internal/release"
+	"sigs.k8s.io/yaml"
 )
 
 // extract copies an embedded chart to disk for the Helm loader.
@@ -74,4 +75,78 @@ func TestGitOpsWiringNeedsARepo(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "slipway up --gitops-repo URL") {
 		t.Fatalf("err = %v", err)
 	}
+}
+
+// TestGitOpsWiringFluxRef pins which GitRepository spec.ref field each
+// spelling of --gitops-revision lands in. Flux checks out a tag written as
+// branch: as a branch that does not exist, so the field matters; Argo CD
+// takes the revision as it is (TestGitOpsWiringArgoCDRevisionAsGiven).
+func TestGitOpsWiringFluxRef(t *testing.T) {
+	sha1 := "0123456789abcdef0123456789abcdef01234567"
+	sha256 := sha1 + "0123456789abcdef01234567"
+	for _, tc := range []struct {
+		revision string
+		want     map[string]string
+	}{
+		{"main", map[string]string{"branch": "main"}},
+		{"release/1.x", map[string]string{"branch": "release/1.x"}},
+		{"refs/heads/main", map[string]string{"branch": "main"}},
+		{"refs/tags/v1.2.3", map[string]string{"tag": "v1.2.3"}},
+		{"refs/pull/420/head", map[string]string{"name": "refs/pull/420/head"}},
+		{sha1, map[string]string{"commit": sha1}},
+		{sha256, map[string]string{"commit": sha256}},
+		// Not a full hash: Flux cannot check out an abbreviated commit, so it
+		// stays a branch name (and fails visibly if there is no such branch).
+		{sha1[:12], map[string]string{"branch": sha1[:12]}},
+		{strings.ToUpper(sha1), map[string]string{"branch": strings.ToUpper(sha1)}},
+	} {
+		t.Run(tc.revision, func(t *testing.T) {
+			m, err := render(t, map[string]any{"agent": "flux", "repo": map[string]any{"url": "https://git.example/platform.git", "revision": tc.revision}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := gitRepositoryRef(t, m)
+			if len(got) != len(tc.want) {
+				t.Fatalf("spec.ref = %v, want %v", got, tc.want)
+			}
+			for k, v := range tc.want {
+				if got[k] != v {
+					t.Fatalf("spec.ref = %v, want %v", got, tc.want)
+				}
+			}
+		})
+	}
+}
+
+func TestGitOpsWiringArgoCDRevisionAsGiven(t *testing.T) {
+	for _, rev := range []string{"main", "refs/heads/main", "refs/tags/v1.2.3", "0123456789abcdef0123456789abcdef01234567"} {
+		m, err := render(t, map[string]any{"agent": "argocd", "repo": map[string]any{"url": "https://git.example/platform.git", "revision": rev}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "targetRevision: \"" + rev + "\""; !strings.Contains(m, want) {
+			t.Errorf("missing %q in:\n%s", want, m)
+		}
+	}
+}
+
+// gitRepositoryRef returns spec.ref of the one GitRepository in manifest.
+func gitRepositoryRef(t *testing.T, manifest string) map[string]string {
+	t.Helper()
+	for _, doc := range strings.Split(manifest, "\n---") {
+		var obj struct {
+			Kind string `json:"kind"`
+			Spec struct {
+				Ref map[string]string `json:"ref"`
+			} `json:"spec"`
+		}
+		if err := yaml.Unmarshal([]byte(doc), &obj); err != nil {
+			t.Fatalf("%v in:\n%s", err, doc)
+		}
+		if obj.Kind == "GitRepository" {
+			return obj.Spec.Ref
+		}
+	}
+	t.Fatalf("no GitRepository in:\n%s", manifest)
+	return nil
 }

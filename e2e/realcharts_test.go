@@ -46,7 +46,8 @@ func realSource(t *testing.T) []string {
 // TestRealProfiles runs up with each shipped profile against the real
 // charts, one after another with a down in between, and checks what a
 // user would: every component Ready, the hostnames, Jenkins' two JCasC
-// jobs, the GitOps objects, and the credentials.
+// jobs, the URLs Jenkins and Argo CD are configured with (the printed
+// ones), the GitOps objects, and the credentials.
 func TestRealProfiles(t *testing.T) {
 	src := realSource(t)
 	// Flux's own CRDs are installed by the Flux Operator when it reconciles
@@ -96,10 +97,10 @@ func TestRealProfiles(t *testing.T) {
 			t.Logf("profile %s: up took %s", tc.name, took.Round(100*time.Millisecond))
 			up := decodeUp(t, r)
 			got := map[string]bool{}
-			passwords := map[string]string{}
+			passwords, urls := map[string]string{}, map[string]string{}
 			for _, c := range up.Components {
 				got[c.Name] = true
-				passwords[c.Name] = c.Password
+				passwords[c.Name], urls[c.Name] = c.Password, c.URL
 				if c.Status != "ready" {
 					t.Errorf("%s: status %s, want ready", c.Name, c.Status)
 				}
@@ -111,6 +112,12 @@ func TestRealProfiles(t *testing.T) {
 			}
 			checkHosts(t, tc.hosts)
 			checkJenkins(t, passwords["jenkins"])
+			// Every shipped profile has Jenkins, on the ingress: JCasC's
+			// location.url is the URL up printed.
+			if urls["jenkins"] == "" {
+				t.Error("up printed no URL for jenkins")
+			}
+			checkJenkinsURL(t, "jenkins", urls["jenkins"])
 			creds := credentialsJSON(t)
 			for comp, pw := range passwords {
 				if pw != "" && creds[comp] != pw {
@@ -120,6 +127,7 @@ func TestRealProfiles(t *testing.T) {
 			switch tc.gitops {
 			case "argocd":
 				checkArgoCD(t, passwords["argocd"])
+				checkArgoCDURL(t, "argocd", urls["argocd"])
 			case "flux":
 				checkFlux(t)
 			}

@@ -82,6 +82,8 @@ func testUp(t *testing.T, mirror, prefix string) {
 	if urls["ci"] != "http://jenkins.127.0.0.1.sslip.io" || urls["gitops"] != "http://argocd.127.0.0.1.sslip.io" {
 		t.Errorf("urls = %v", urls)
 	}
+	checkJenkinsURL(t, prefix+"-ci", urls["ci"])
+	checkArgoCDURL(t, prefix+"-gitops", urls["gitops"])
 	if len(passwords["ci"]) < 24 || len(passwords["gitops"]) < 24 {
 		t.Errorf("passwords not generated: ci %d chars, gitops %d chars", len(passwords["ci"]), len(passwords["gitops"]))
 	}

@@ -39,6 +39,11 @@ func TestShippedProfilesGolden(t *testing.T) {
 		// 1.2.0: slipway makes Argo CD's Redis Secret; its hook Job is off.
 		{"default-1.2.0", "default@1.2.0", nil, ""},
 		{"classic-1.2.0-argocd", "classic@1.2.0", map[string]string{"gitops": "argocd"}, "https://github.com/example/platform.git"},
+		// 1.3.0: Argo CD and Jenkins are told the URL slipway prints
+		// (global.domain, configs.cm.url, controller.jenkinsUrl).
+		{"default-1.3.0", "default@1.3.0", nil, ""},
+		{"classic-1.3.0", "classic@1.3.0", nil, "https://github.com/example/platform.git"},
+		{"classic-1.3.0-argocd", "classic@1.3.0", map[string]string{"gitops": "argocd"}, "https://github.com/example/platform.git"},
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {

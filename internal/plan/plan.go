@@ -115,6 +115,9 @@ func Build(in Input) (*Plan, error) {
 			for _, path := range c.Host.Paths {
 				values.SetPath(gen, path, r.Host)
 			}
+			for _, path := range c.Host.URLPaths {
+				values.SetPath(gen, path, r.URL)
+			}
 			if ingressClass != "" {
 				for _, path := range c.Host.ClassPaths {
 					values.SetPath(gen, path, ingressClass)

@@ -177,3 +177,25 @@ func TestLevels(t *testing.T) {
 		t.Errorf("levels %v, want %s", got, want)
 	}
 }
+
+// TestBuildGivesURLPathsThePrintedURL: host.urlPaths receive exactly the
+// URL the report prints, scheme included, beside the bare hostname.
+func TestBuildGivesURLPathsThePrintedURL(t *testing.T) {
+	p := &profile.Profile{Name: "t", Version: "1.0.0", Components: []profile.Component{{
+		Name: "agent", Namespace: "agent",
+		Host: &profile.Host{Prefix: "agent", Paths: []string{"global.domain"}, URLPaths: []string{"configs.cm.url", "notifications.argocdUrl"}},
+	}}}
+	pl, err := Build(Input{Profile: p, Charts: map[string]Chart{"agent": {Name: "agent", Version: "1.0.0"}}, Domain: "sslip.io", IP: "10.0.0.7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := pl.Releases[0]
+	if r.URL != "http://agent.10.0.0.7.sslip.io" {
+		t.Fatalf("URL = %q", r.URL)
+	}
+	for path, want := range map[string]any{"global.domain": r.Host, "configs.cm.url": r.URL, "notifications.argocdUrl": r.URL} {
+		if got := lookup(t, r, path); got != want {
+			t.Errorf("%s = %v, want %v", path, got, want)
+		}
+	}
+}

@@ -82,6 +82,7 @@ func componentKeys(c Component) []string {
 	if h := c.Host; h != nil {
 		keys = append(keys, h.Paths...)
 		keys = append(keys, h.ClassPaths...)
+		keys = append(keys, h.URLPaths...)
 	}
 	if cr := c.Credentials; cr != nil {
 		in := cr.Inject

@@ -20,6 +20,7 @@
 //	  dependentsStart: ready   # or installed: dependents start once this is applied
 //	  values: {...}        # default Helm values
 //	  host: {prefix: jenkins, paths: [controller.ingress.hostName], classPaths: [controller.ingress.ingressClassName]}
+//	  # host.urlPaths: [controller.jenkinsUrl] receive the printed URL, http://<hostname>
 //	  credentials: {username: admin, inject: {existingSecret: [controller.admin.existingSecret]}}
 //	  secrets: [{name: argocd-redis, key: auth}]   # made before the install if absent (in place of a chart's hook Job); never printed
 //

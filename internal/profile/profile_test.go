@@ -21,6 +21,11 @@ func TestDecodeInvalid(t *testing.T) {
   testdata/invalid-secrets.yaml: components[0].secrets[2].name: "agent-admin" is the credentials Secret of agent: give the generated Secret another name
   testdata/invalid-secrets.yaml: components[0].secrets[3].name: "Agent_Cache" is not a valid Secret name
   testdata/invalid-secrets.yaml: components[0].secrets[3].key: required: a Secret data key (letters, digits, '-', '_', '.'), got ""`,
+		"invalid-host.yaml": `invalid profile: 4 problems:
+  testdata/invalid-host.yaml: components[0].host.prefix: "Agent" is not a valid host name label
+  testdata/invalid-host.yaml: components[0].host: "configs.cm.url[0]" is not a dotted values path like controller.ingress.hostName
+  testdata/invalid-host.yaml: components[0].host: "global.domain" is listed twice: a values path receives one of hostname, ingress class or URL
+  testdata/invalid-host.yaml: components[1].host.paths: name at least one values path that receives the hostname`,
 		"invalid-constraint.yaml": `invalid profile: testdata/invalid-constraint.yaml: components[0].chart.version: invalid semver constraint "~5.x.y": improper constraint: "~5.x.y"`,
 		"invalid-needs.yaml": `invalid profile: 2 problems:
   testdata/invalid-needs.yaml: components[0].needs: "nope" is neither a component nor a group of this profile
@@ -59,6 +64,18 @@ func TestDecodeValidAppliesDefaults(t *testing.T) {
 	}
 	if p.Components[0].Release != "web" || p.Dir != "testdata" {
 		t.Errorf("defaults not applied: %+v", p.Components[0])
+	}
+}
+
+// TestDecodeValidHost: a host may name values paths for the hostname, the
+// ingress class and the printed URL, each path once.
+func TestDecodeValidHost(t *testing.T) {
+	p, err := NewCatalog(nil).Resolve("testdata/valid-host.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := p.Components[0].Host; h == nil || strings.Join(h.URLPaths, ",") != "config.url,notifications.url" {
+		t.Errorf("host = %+v", h)
 	}
 }
 

@@ -79,6 +79,12 @@ type Host struct {
 	Prefix     string   `json:"prefix" yaml:"prefix"`
 	Paths      []string `json:"paths,omitempty" yaml:"paths"`           // values paths receiving the hostname
 	ClassPaths []string `json:"classPaths,omitempty" yaml:"classPaths"` // values paths receiving the ingress class
+	// URLPaths receive the URL slipway prints for the component
+	// (http://<hostname>), for charts that tell the application where it
+	// is reached: links it renders, redirects, notifications. A chart
+	// that derives its URL from the hostname guesses the scheme (Argo CD
+	// 10 always says https), so the URL is given whole.
+	URLPaths []string `json:"urlPaths,omitempty" yaml:"urlPaths"`
 }
 
 // Credentials declare an admin login slipway generates and owns.

@@ -115,7 +115,9 @@ func (p *Profile) Validate() error {
 			if len(h.Paths) == 0 {
 				add(f+".host.paths", "name at least one values path that receives the hostname")
 			}
-			checkPaths(append(slices.Clone(h.Paths), h.ClassPaths...), f+".host", add)
+			all := slices.Concat(h.Paths, h.ClassPaths, h.URLPaths)
+			checkPaths(all, f+".host", add)
+			checkOnce(all, f+".host", add)
 		}
 		if cr := c.Credentials; cr != nil {
 			cf := f + ".credentials"
@@ -227,6 +229,18 @@ func checkPaths(paths []string, f string, add func(string, string, ...any)) {
 		if !keyPath.MatchString(p) {
 			add(f, "%q is not a dotted values path like controller.ingress.hostName", p)
 		}
+	}
+}
+
+// checkOnce reports a values path that is to receive two generated values
+// (say the hostname and the URL): one would silently overwrite the other.
+func checkOnce(paths []string, f string, add func(string, string, ...any)) {
+	seen := map[string]bool{}
+	for _, p := range paths {
+		if seen[p] {
+			add(f, "%q is listed twice: a values path receives one of hostname, ingress class or URL", p)
+		}
+		seen[p] = true
 	}
 }
 
