@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"golang.org/x/crypto/bcrypt"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -31,7 +33,8 @@ func credentialsJSON(t *testing.T) map[string]string {
 	return out
 }
 
-// podPassword follows the CI server pod's ADMIN_PASSWORD env to its Secret.
+// podPassword follows the CI server pod's projected password file to the
+// Secret key it comes from.
 func podPassword(t *testing.T, ns, pod string) string {
 	t.Helper()
 	ctx := context.Background()
@@ -39,16 +42,30 @@ func podPassword(t *testing.T, ns, pod string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range p.Spec.Containers[0].Env {
-		if e.Name == "ADMIN_PASSWORD" && e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
-			s, err := env.client.CoreV1().Secrets(ns).Get(ctx, e.ValueFrom.SecretKeyRef.Name, metav1.GetOptions{})
-			if err != nil {
-				t.Fatal(err)
+	// As the Jenkins chart: the admin Secret reaches the controller as the
+	// file chart-admin-password of the projected volume mounted at $SECRETS,
+	// which configuration-as-code reads when Jenkins starts.
+	for _, v := range p.Spec.Volumes {
+		if v.Projected == nil {
+			continue
+		}
+		for _, src := range v.Projected.Sources {
+			if src.Secret == nil {
+				continue
 			}
-			return string(s.Data[e.ValueFrom.SecretKeyRef.Key])
+			for _, item := range src.Secret.Items {
+				if item.Path != "chart-admin-password" {
+					continue
+				}
+				s, err := env.client.CoreV1().Secrets(ns).Get(ctx, src.Secret.Name, metav1.GetOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return string(s.Data[item.Key])
+			}
 		}
 	}
-	t.Fatalf("pod %s/%s has no ADMIN_PASSWORD from a secret", ns, pod)
+	t.Fatalf("pod %s/%s has no projected file chart-admin-password from a secret", ns, pod)
 	return ""
 }
 
@@ -130,7 +147,13 @@ func TestCredentialsLifecycle(t *testing.T) {
 		t.Fatalf("healing up exited %d", r.code)
 	}
 
-	// rotate changes the password on purpose, everywhere.
+	// rotate changes the password on purpose, everywhere. The CI server
+	// reads it only when it starts, so its pod must be replaced, and the
+	// new password printed only once that pod is Ready.
+	oldPod, err := env.client.CoreV1().Pods("creds-ci").Get(context.Background(), "jenkins-ciserver-0", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	rot := slipway(t, "credentials", "rotate", "ci", "--kubeconfig", env.kubeconfig, "-o", "json")
 	if rot.code != 0 {
 		t.Fatalf("rotate ci exited %d", rot.code)
@@ -139,8 +162,22 @@ func TestCredentialsLifecycle(t *testing.T) {
 	if after["ci"] == printed["ci"] || !strings.Contains(rot.stdout, after["ci"]) {
 		t.Fatalf("rotate did not change or report the ci password")
 	}
-	if podPassword(t, "creds-ci", "jenkins-ciserver-0") != after["ci"] {
-		t.Fatal("the CI pod's secret does not hold the rotated password")
+	newPod, err := env.client.CoreV1().Pods("creds-ci").Get(context.Background(), "jenkins-ciserver-0", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if newPod.UID == oldPod.UID || !podReady(newPod) {
+		t.Fatalf("rotate returned before the CI pod was replaced and Ready (uid %s → %s, ready %v)", oldPod.UID, newPod.UID, podReady(newPod))
+	}
+	sec, err := env.client.CoreV1().Secrets("creds-ci").Get(context.Background(), "ci-admin-credentials", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rev := newPod.Annotations["slipway.dev/credentials-revision"]; rev != sec.ResourceVersion {
+		t.Errorf("the new CI pod was started for credentials revision %q, the Secret is at %q", rev, sec.ResourceVersion)
+	}
+	if got := podPassword(t, "creds-ci", "jenkins-ciserver-0"); got != after["ci"] || got == printed["ci"] {
+		t.Fatal("the new CI pod's projected password file does not hold the rotated password")
 	}
 	if r := slipway(t, "credentials", "rotate", "gitops", "--kubeconfig", env.kubeconfig); r.code != 0 {
 		t.Fatalf("rotate gitops exited %d", r.code)
@@ -159,4 +196,13 @@ func TestCredentialsLifecycle(t *testing.T) {
 	if got := credentialsJSON(t); got["ci"] != after["ci"] || got["gitops"] != after["gitops"] {
 		t.Fatal("up after rotate changed a password")
 	}
+}
+
+func podReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
 }

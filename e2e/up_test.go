@@ -92,24 +92,9 @@ func testUp(t *testing.T, mirror, prefix string) {
 			t.Errorf("ci resolved to %s, want the highest match 1.2.3 of >=1.0.0 <2.0.0", c.Version)
 		}
 	}
-	// The CI server's pod takes its password from slipway's Secret.
-	ctx := context.Background()
-	ns := prefix + "-ci"
-	pod, err := env.client.CoreV1().Pods(ns).Get(ctx, "jenkins-ciserver-0", metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var secretName, key string
-	for _, e := range pod.Spec.Containers[0].Env {
-		if e.Name == "ADMIN_PASSWORD" && e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
-			secretName, key = e.ValueFrom.SecretKeyRef.Name, e.ValueFrom.SecretKeyRef.Key
-		}
-	}
-	sec, err := env.client.CoreV1().Secrets(ns).Get(ctx, secretName, metav1.GetOptions{})
-	if err != nil {
-		t.Fatalf("the pod's password secret %q: %v", secretName, err)
-	}
-	if string(sec.Data[key]) != passwords["ci"] {
+	// The CI server's pod takes its password from slipway's Secret, as the
+	// projected file its configuration-as-code reads.
+	if podPassword(t, prefix+"-ci", "jenkins-ciserver-0") != passwords["ci"] {
 		t.Error("the password the pod uses differs from the one up printed")
 	}
 

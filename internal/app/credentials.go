@@ -161,11 +161,15 @@ Example:
 			cred, err := rotate.Run(ctx, rotate.Options{
 				Component: cmd.Args().First(), PasswordFile: file, Timeout: cmd.Duration("timeout"), Kube: kubeOptions(cmd),
 			}, printer)
-			if cred.Password != "" {
+			// The new password is printed only once the component is back
+			// Ready with it: until then the old one may still be the one
+			// that logs in.
+			switch {
+			case err == nil:
 				row := report.Credential{Component: cred.Component, Namespace: cred.Namespace, URL: cred.URL, Username: cred.Username, Password: cred.Password}
-				if werr := report.WriteCredentials(cmd.Root().Writer, format, []report.Credential{row}); werr != nil && err == nil {
-					err = werr
-				}
+				err = report.WriteCredentials(cmd.Root().Writer, format, []report.Credential{row})
+			case cred.Password != "":
+				printer.Warnf("%s: the new password is stored in secret %s/%s but %s is not back Ready with it; `slipway credentials %s` prints it", cred.Component, cred.Namespace, cred.Secret, cred.Component, cred.Component)
 			}
 			return exitCodeFor(ctx, err)
 		},

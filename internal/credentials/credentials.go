@@ -51,6 +51,10 @@ type Credential struct {
 	CreatedAt time.Time `json:"createdAt"`
 	// Created is true when this run generated the password.
 	Created bool `json:"-"`
+	// Revision is the Secret's resourceVersion as read or written: it
+	// changes with every write, so workloads restarted for a rotation are
+	// annotated with it.
+	Revision string `json:"-"`
 }
 
 // Generate makes a password as the spec asks: crypto-random, with at least
@@ -260,6 +264,7 @@ func fromSecret(s *corev1.Secret) Credential {
 		Username:  string(s.Data[s.Annotations[AnnotationUserKey]]),
 		Password:  string(s.Data[s.Annotations[AnnotationPassKey]]),
 		CreatedAt: created,
+		Revision:  s.ResourceVersion,
 	}
 }
 

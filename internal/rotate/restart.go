@@ -3,7 +3,6 @@ package rotate
 import (
 	"context"
 	"fmt"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -13,15 +12,20 @@ import (
 	"github.com/slipwayhq/slipway/internal/kube"
 )
 
-// RestartedAt is the pod template annotation whose change restarts a
-// workload's pods (what `kubectl rollout restart` does with its own).
-const RestartedAt = "slipway.dev/restartedAt"
+// CredentialsRevision is the pod template annotation that records which
+// revision of the credentials Secret a workload's pods were started with.
+// Changing it rolls the pods (as `kubectl rollout restart` does with its
+// own annotation), so that software that reads the password only at
+// start-up, like Jenkins' configuration-as-code from its projected
+// volume, takes the new one.
+const CredentialsRevision = "slipway.dev/credentials-revision"
 
-// restartUsers restarts the Deployments and StatefulSets among objs whose
+// restartUsers rolls the Deployments and StatefulSets among objs whose
 // pods read the Secret, and names them. An object that cannot be read is
-// skipped: the readiness wait that follows reports it.
-func restartUsers(ctx context.Context, c kubernetes.Interface, ns, secret string, objs []kube.Ref, now time.Time) ([]string, error) {
-	patch := fmt.Appendf(nil, `{"spec":{"template":{"metadata":{"annotations":{%q:%q}}}}}`, RestartedAt, now.UTC().Format(time.RFC3339))
+// skipped: the readiness wait that follows reports it. revision is the
+// Secret's resourceVersion after the rotation.
+func restartUsers(ctx context.Context, c kubernetes.Interface, ns, secret string, objs []kube.Ref, revision string) ([]string, error) {
+	patch := fmt.Appendf(nil, `{"spec":{"template":{"metadata":{"annotations":{%q:%q}}}}}`, CredentialsRevision, revision)
 	var done []string
 	for _, o := range objs {
 		var spec corev1.PodSpec
@@ -59,11 +63,20 @@ func restartUsers(ctx context.Context, c kubernetes.Interface, ns, secret string
 }
 
 // usesSecret reports whether pods with spec read the Secret: mounted as a
-// volume, or through env or envFrom of any container, init ones included.
+// volume of its own or as a source of a projected volume (the Jenkins
+// chart's way), or through env or envFrom of any container, init ones
+// included.
 func usesSecret(spec corev1.PodSpec, secret string) bool {
 	for _, v := range spec.Volumes {
 		if v.Secret != nil && v.Secret.SecretName == secret {
 			return true
+		}
+		if v.Projected != nil {
+			for _, src := range v.Projected.Sources {
+				if src.Secret != nil && src.Secret.Name == secret {
+					return true
+				}
+			}
 		}
 	}
 	for _, c := range append(append([]corev1.Container{}, spec.InitContainers...), spec.Containers...) {

@@ -125,7 +125,7 @@ func (r *Rotator) Rotate(ctx context.Context, o Options, printer *ui.Printer) (c
 	if err != nil {
 		return cred, err
 	}
-	restarted, err := restartUsers(ctx, r.Client, e.Namespace, e.Secret, objs, r.now())
+	restarted, err := restartUsers(ctx, r.Client, e.Namespace, e.Secret, objs, cred.Revision)
 	if err != nil {
 		return cred, err
 	}

@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	k8stesting "k8s.io/client-go/testing"
 
 	"golang.org/x/crypto/bcrypt"
 	"helm.sh/helm/v4/pkg/chart/common"
@@ -101,6 +105,13 @@ func workloads() []runtime.Object {
 			envRef(secret)(init)
 			s.InitContainers = init.Containers
 		}),
+		deployment("web-projected", func(s *corev1.PodSpec) {
+			s.Volumes = []corev1.Volume{{Name: "secrets", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{
+				{ConfigMap: &corev1.ConfigMapProjection{LocalObjectReference: corev1.LocalObjectReference{Name: secret}}},
+				{Secret: &corev1.SecretProjection{LocalObjectReference: corev1.LocalObjectReference{Name: secret},
+					Items: []corev1.KeyToPath{{Key: "pass", Path: "chart-admin-password"}}}},
+			}}}}}
+		}),
 		deployment("other-secret", envRef("someone-else")),
 		statefulSet("plain", func(*corev1.PodSpec) {}),
 	}
@@ -131,7 +142,16 @@ func newFixture(t *testing.T, e inventory.Entry) *fixture {
 	// A workload outside the release that reads the Secret: rotation
 	// restarts only what the release owns.
 	objs = append(objs, deployment("not-in-release", envRef(secret)))
-	f := &fixture{client: fake.NewClientset(objs...), releases: release.NewForTesting(ns), readiness: &fakeReadiness{}}
+	client := fake.NewClientset(objs...)
+	// The fake tracker keeps no resourceVersion; the API server gives
+	// every write a new one, which the restart annotation records.
+	var writes atomic.Int64
+	client.PrependReactor("update", "secrets", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		obj := a.(k8stesting.UpdateAction).GetObject().(*corev1.Secret)
+		obj.ResourceVersion = fmt.Sprint(100 + writes.Add(1))
+		return false, nil, nil
+	})
+	f := &fixture{client: client, releases: release.NewForTesting(ns), readiness: &fakeReadiness{}}
 	if err := inventory.Upsert(ctx, f.client, e, inventory.Entry{Component: "gitea", Namespace: "git", Release: "gitea"}); err != nil {
 		t.Fatal(err)
 	}
@@ -161,29 +181,32 @@ func (f *fixture) rotate(t *testing.T, o Options) (credentials.Credential, error
 	return f.rotator.Rotate(context.Background(), o, &ui.Printer{W: &f.out})
 }
 
-// restarted lists the workloads whose pod template carries the restart
-// annotation with the pinned clock's time.
+// restarted lists the workloads whose pod template carries the
+// credentials revision annotation, which must be the Secret's revision
+// now.
 func (f *fixture) restarted(t *testing.T) []string {
 	t.Helper()
 	ctx := context.Background()
+	sec, err := f.client.CoreV1().Secrets(ns).Get(ctx, secret, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out []string
+	check := func(kind, name string, annotations map[string]string) {
+		if v, ok := annotations[CredentialsRevision]; ok {
+			if v == "" || v != sec.ResourceVersion {
+				t.Errorf("%s %s restarted for revision %q, want the Secret's %q", kind, name, v, sec.ResourceVersion)
+			}
+			out = append(out, kind+" "+name)
+		}
+	}
 	ds, _ := f.client.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
 	for _, d := range ds.Items {
-		if v, ok := d.Spec.Template.Annotations[RestartedAt]; ok {
-			if v != "2030-01-02T03:04:05Z" {
-				t.Errorf("Deployment %s restarted at %q, want the clock's 2030-01-02T03:04:05Z", d.Name, v)
-			}
-			out = append(out, "Deployment "+d.Name)
-		}
+		check("Deployment", d.Name, d.Spec.Template.Annotations)
 	}
 	ss, _ := f.client.AppsV1().StatefulSets(ns).List(ctx, metav1.ListOptions{})
 	for _, s := range ss.Items {
-		if v, ok := s.Spec.Template.Annotations[RestartedAt]; ok {
-			if v != "2030-01-02T03:04:05Z" {
-				t.Errorf("StatefulSet %s restarted at %q, want the clock's 2030-01-02T03:04:05Z", s.Name, v)
-			}
-			out = append(out, "StatefulSet "+s.Name)
-		}
+		check("StatefulSet", s.Name, s.Spec.Template.Annotations)
 	}
 	slices.Sort(out)
 	return out
@@ -217,7 +240,7 @@ func TestRotateRestartsWhatReadsTheSecret(t *testing.T) {
 	if !cred.CreatedAt.Equal(clock) || cred.URL != "http://jenkins.test" {
 		t.Errorf("credential created %s, URL %q; want the clock's time and the inventory's URL", cred.CreatedAt, cred.URL)
 	}
-	want := []string{"Deployment web-env", "Deployment web-envfrom", "StatefulSet db-init", "StatefulSet db-volume"}
+	want := []string{"Deployment web-env", "Deployment web-envfrom", "Deployment web-projected", "StatefulSet db-init", "StatefulSet db-volume"}
 	if got := f.restarted(t); !slices.Equal(got, want) {
 		t.Errorf("restarted %q, want %q", got, want)
 	}
@@ -225,11 +248,11 @@ func TestRotateRestartsWhatReadsTheSecret(t *testing.T) {
 	if err != nil || info.Revision != 1 {
 		t.Errorf("release revision %v (%v); a chart without a hash must not be upgraded", info, err)
 	}
-	if len(f.readiness.targets) != 1 || f.readiness.targets[0].Component != "jenkins" || len(f.readiness.targets[0].Objects) != 6 {
-		t.Errorf("waited for %+v, want jenkins's 6 objects", f.readiness.targets)
+	if len(f.readiness.targets) != 1 || f.readiness.targets[0].Component != "jenkins" || len(f.readiness.targets[0].Objects) != 7 {
+		t.Errorf("waited for %+v, want jenkins's 7 objects", f.readiness.targets)
 	}
 	wantOut := "jenkins: new password stored in secret ci/jenkins-admin\n" +
-		"jenkins: restarting Deployment web-env, Deployment web-envfrom, StatefulSet db-volume, StatefulSet db-init to pick up the new password\n"
+		"jenkins: restarting Deployment web-env, Deployment web-envfrom, Deployment web-projected, StatefulSet db-volume, StatefulSet db-init to pick up the new password\n"
 	if f.out.String() != wantOut {
 		t.Errorf("printed\n%s\nwant\n%s", f.out.String(), wantOut)
 	}
@@ -269,7 +292,7 @@ func TestRotateUpgradesHashCharts(t *testing.T) {
 	if !strings.Contains(f.out.String(), "jenkins: release jenkins upgraded to revision 2 with the new password hash\n") {
 		t.Errorf("printed\n%s", f.out.String())
 	}
-	if got := f.restarted(t); len(got) != 4 {
+	if got := f.restarted(t); len(got) != 5 {
 		t.Errorf("restarted %q, want the 4 workloads that read the Secret", got)
 	}
 }
