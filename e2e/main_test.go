@@ -14,6 +14,7 @@ import (
 
 	"github.com/slipwayhq/slipway/e2e/chartsrv"
 	"github.com/slipwayhq/slipway/e2e/sim"
+	"github.com/slipwayhq/slipway/e2e/standin"
 )
 
 // fixtureVersions are the versions every fixture chart is published at,
@@ -57,6 +58,9 @@ var env struct {
 	client     kubernetes.Interface
 	dynamic    dynamic.Interface
 	cluster    *sim.Cluster // nil when E2E_KUBECONFIG names an outside cluster
+	// git serves the GitOps tests' repositories on loopback; the Argo CD
+	// and Flux stand-ins (e2e/standin) reconcile from it.
+	git *standin.GitServer
 }
 
 func TestMain(m *testing.M) {
@@ -115,6 +119,17 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
+	if env.git, err = standin.NewGitServer(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: git server:", err)
+		return 1
+	}
+	defer env.git.Close()
+	agents, err := standin.Start(env.config, os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: GitOps stand-ins:", err)
+		return 1
+	}
+	defer agents.Stop()
 	code := m.Run()
 	if code != 0 && env.cluster != nil {
 		fmt.Fprintln(os.Stderr, "e2e: tests failed; control-plane log tails follow")

@@ -21,8 +21,6 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	apiextensions "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -53,7 +51,14 @@ func TestRealProfiles(t *testing.T) {
 	// Flux's own CRDs are installed by the Flux Operator when it reconciles
 	// the FluxInstance; kwok runs no controller, so they are created here
 	// in its place before the wiring chart needs them.
-	fluxStandIn(t)
+	// The GitOps agents sync from the loopback Git server: no container
+	// runs, so e2e/standin does what their controllers do, and creates
+	// the Flux CRDs after the FluxInstance appears, as the operator would
+	// (nothing is created beforehand).
+	if _, err := env.git.Commit(context.Background(), "platform", "main", map[string]string{"clusters/dev/config.yaml": configMap("default", "one")}); err != nil {
+		t.Fatal(err)
+	}
+	repo := env.git.URL("platform")
 	// ingress-nginx's validating webhook is answered by its controller pod;
 	// under kwok no container runs, so the apiserver's call could only time
 	// out. On a real cluster the webhook stays on.
@@ -65,10 +70,10 @@ func TestRealProfiles(t *testing.T) {
 		gitops  string   // "argocd", "flux" or ""
 		install []string // components expected in the report
 	}{
-		{"default", []string{"--profile", "default", "--gitops-repo", "https://git.example/platform.git", "--gitops-path", "clusters/dev"},
+		{"default", []string{"--profile", "default", "--gitops-repo", repo, "--gitops-path", "clusters/dev"},
 			[]string{"jenkins.127.0.0.1.sslip.io", "argocd.127.0.0.1.sslip.io"}, "argocd",
 			[]string{"traefik", "jenkins", "argocd", "argocd-repo"}},
-		{"classic", append([]string{"--profile", "classic", "--gitops-repo", "https://git.example/platform.git", "--gitops-path", "clusters/dev"}, noWebhook...),
+		{"classic", append([]string{"--profile", "classic", "--gitops-repo", repo, "--gitops-path", "clusters/dev"}, noWebhook...),
 			[]string{"jenkins.127.0.0.1.sslip.io"}, "flux",
 			[]string{"ingress-nginx", "jenkins", "flux-operator", "flux-instance", "flux-repo"}},
 		{"minimal", []string{"--profile", "minimal"},
@@ -289,38 +294,6 @@ func checkFlux(t *testing.T) {
 	} {
 		if _, err := env.dynamic.Resource(r.gvr).Namespace("flux-system").Get(ctx, r.name, metav1.GetOptions{}); err != nil {
 			t.Errorf("%s %s: %v", r.gvr.Resource, r.name, err)
-		}
-	}
-}
-
-// fluxStandIn creates the two Flux CRDs the wiring chart uses, with open
-// schemas, as the Flux Operator would on a cluster that runs it.
-func fluxStandIn(t *testing.T) {
-	t.Helper()
-	cs, err := apiextensions.NewForConfig(env.config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	open := true
-	for _, c := range []struct{ group, kind, plural string }{
-		{"source.toolkit.fluxcd.io", "GitRepository", "gitrepositories"},
-		{"kustomize.toolkit.fluxcd.io", "Kustomization", "kustomizations"},
-	} {
-		crd := &apiextensionsv1.CustomResourceDefinition{
-			ObjectMeta: metav1.ObjectMeta{Name: c.plural + "." + c.group},
-			Spec: apiextensionsv1.CustomResourceDefinitionSpec{
-				Group: c.group, Scope: apiextensionsv1.NamespaceScoped,
-				Names: apiextensionsv1.CustomResourceDefinitionNames{Kind: c.kind, Plural: c.plural, ListKind: c.kind + "List", Singular: strings.ToLower(c.kind)},
-				Versions: []apiextensionsv1.CustomResourceDefinitionVersion{{
-					Name: "v1", Served: true, Storage: true,
-					Schema: &apiextensionsv1.CustomResourceValidation{OpenAPIV3Schema: &apiextensionsv1.JSONSchemaProps{
-						Type: "object", XPreserveUnknownFields: &open,
-					}},
-				}},
-			},
-		}
-		if _, err := cs.ApiextensionsV1().CustomResourceDefinitions().Create(context.Background(), crd, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-			t.Fatal(err)
 		}
 	}
 }

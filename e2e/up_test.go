@@ -205,11 +205,16 @@ func fixtureProfile(t *testing.T, prefix string) string {
 
 // TestUpGitOpsRepo: with --gitops-repo, slipway installs its own wiring
 // chart after the agent (whose CRDs must exist first), and the agent gets
-// an Application pointing at the repo path with automated sync.
+// an Application pointing at the repo path with automated sync, which the
+// Argo CD stand-in syncs from the loopback Git server.
 func TestUpGitOpsRepo(t *testing.T) {
 	profile := fixtureProfile(t, "wiring")
+	if _, err := env.git.Commit(context.Background(), "wiring", "main", map[string]string{"clusters/dev/config.yaml": configMap("wiring-gitops", "one")}); err != nil {
+		t.Fatal(err)
+	}
+	repo := env.git.URL("wiring")
 	r := slipway(t, "up", "--kubeconfig", env.kubeconfig, "--profile", profile, "--chart-mirror", sources.http.URL(),
-		"--gitops-repo", "https://git.example/platform.git", "--gitops-path", "clusters/dev", "-o", "json")
+		"--gitops-repo", repo, "--gitops-path", "clusters/dev", "-o", "json")
 	if r.code != 0 {
 		t.Fatalf("up exited %d", r.code)
 	}
@@ -221,7 +226,7 @@ func TestUpGitOpsRepo(t *testing.T) {
 	url, _, _ := unstructured.NestedString(app.Object, "spec", "source", "repoURL")
 	path, _, _ := unstructured.NestedString(app.Object, "spec", "source", "path")
 	prune, _, _ := unstructured.NestedBool(app.Object, "spec", "syncPolicy", "automated", "prune")
-	if url != "https://git.example/platform.git" || path != "clusters/dev" || !prune {
+	if url != repo || path != "clusters/dev" || !prune {
 		t.Errorf("Application source %s path %s prune %v", url, path, prune)
 	}
 	// Without --gitops-repo the wiring is not installed and the report says

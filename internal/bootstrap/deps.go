@@ -23,6 +23,9 @@ type Deps struct {
 	Secrets    SecretStore
 	Namespaces func(ctx context.Context, ns string) error
 	Readiness  Readiness
+	// CRDs, if set, is asked before each install whether the custom
+	// kinds the chart renders are served yet (see crds.go).
+	CRDs CRDs
 	// Record writes the inventory entries of what is about to be
 	// installed, so that status, credentials and down find it even when
 	// up is killed half-way.
@@ -60,6 +63,13 @@ type Readiness interface {
 	Wait(ctx context.Context, targets []wait.Target, progress func(wait.Event)) error
 }
 
+// CRDs says which custom kinds the API server does not serve yet.
+type CRDs interface {
+	// Unserved returns the CRD names (plural.group) of the kinds that
+	// are not served yet, sorted; none when all are.
+	Unserved(ctx context.Context, kinds []kube.Ref) ([]string, error)
+}
+
 // depsOn returns the real Deps on cluster c; started is the time the
 // run began, recorded on the credentials it creates.
 func depsOn(c *kube.Cluster, started time.Time) (Deps, error) {
@@ -73,6 +83,7 @@ func depsOn(c *kube.Cluster, started time.Time) (Deps, error) {
 		Secrets:    &credentials.Store{Client: c.Client, Now: now},
 		Namespaces: func(ctx context.Context, ns string) error { return kube.EnsureNamespace(ctx, c.Client, ns) },
 		Readiness:  waiter,
+		CRDs:       discoveryCRDs{c.Client.Discovery()},
 		Record: func(ctx context.Context, entries ...inventory.Entry) error {
 			return inventory.Upsert(ctx, c.Client, entries...)
 		},

@@ -33,7 +33,8 @@ type installer struct {
 	d        Deps
 	ui       *ui.Printer
 	deadline time.Time
-	rollback bool // --rollback-on-failure
+	rollback bool          // --rollback-on-failure
+	crdPoll  time.Duration // between checks for a CRD (default crdPoll)
 }
 
 // installed is what one release's install did.
@@ -152,6 +153,9 @@ func (in *installer) install(ctx context.Context, rel plan.Release) (release.Res
 		// only the readiness check.
 		res := release.Result{Action: release.Unchanged, Revision: cur.Revision, ChartVersion: cur.ChartVersion, Objects: release.ParseObjects(cur.Manifest, rel.Namespace)}
 		return res, cur, mgr, out, nil
+	}
+	if err := in.awaitCRDs(ctx, rel); err != nil {
+		return release.Result{}, cur, mgr, out, err
 	}
 	res, err := mgr.Apply(ctx, release.Spec{
 		Name: rel.Name, Namespace: rel.Namespace, ChartPath: in.p.chartPath(comp), Values: rel.Values,

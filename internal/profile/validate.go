@@ -245,13 +245,20 @@ func checkOnce(paths []string, f string, add func(string, string, ...any)) {
 }
 
 // findCycle returns the components of one needs cycle, first repeated at
-// the end, or nil. Group needs count as needing every option of the group.
+// the end, or nil. Group needs count as needing every option of the group;
+// a need that names a component means that component, as Select reads it
+// (the fixture profile's gitops-repo, of group gitops, needs component
+// gitops, not itself).
 func (p *Profile) findCycle() []string {
+	names := map[string]bool{}
+	for _, c := range p.Components {
+		names[c.Name] = true
+	}
 	edges := map[string][]string{}
 	for _, c := range p.Components {
 		for _, n := range c.Needs {
 			for _, d := range p.Components {
-				if d.Name == n || (d.Group == n && d.Group != "") {
+				if d.Name == n || (!names[n] && d.Group == n && d.Group != "") {
 					edges[c.Name] = append(edges[c.Name], d.Name)
 				}
 			}

@@ -60,6 +60,7 @@ func (w *Waiter) diagnose(ctx context.Context, t Target, ev Event) Diagnosis {
 			d.Findings = append(d.Findings, w.events(ctx, o)...)
 			addHint(fmt.Sprintf("kubectl -n %s describe pvc %s", o.Namespace, o.Name))
 		default:
+			d.Findings = append(d.Findings, w.customFindings(ctx, o)...)
 			d.Findings = append(d.Findings, w.events(ctx, o)...)
 			if o.Namespace != "" {
 				addHint(fmt.Sprintf("kubectl -n %s describe %s %s", o.Namespace, strings.ToLower(o.Kind), o.Name))
@@ -69,6 +70,27 @@ func (w *Waiter) diagnose(ctx context.Context, t Target, ev Event) Diagnosis {
 		}
 	}
 	return d
+}
+
+// customFindings quotes the conditions of a not-ready custom resource:
+// for a GitOps object, the agent's own account of what it could not do.
+func (w *Waiter) customFindings(ctx context.Context, o kube.Ref) []Finding {
+	if !strings.Contains(o.Group, ".") {
+		return nil
+	}
+	ri, _, err := w.resource(o)
+	if err != nil {
+		return nil
+	}
+	u, err := ri.Get(ctx, o.Name, metav1.GetOptions{})
+	if err != nil {
+		return nil
+	}
+	fs := agentFindings(u)
+	for i := range fs {
+		fs[i].Object = o
+	}
+	return fs
 }
 
 // podFindings lists why one pod is not ready, or nothing if it is.

@@ -44,6 +44,9 @@ type ResourceStatus struct {
 	Object  kube.Ref
 	State   State
 	Message string
+	// terminal: the object's own controller says it will not retry
+	// (a Flux object Stalled), so no grace period applies.
+	terminal bool
 }
 
 // Event is a progress report for one target.
@@ -65,6 +68,10 @@ type Waiter struct {
 	// wait gives up early (default 45s: a first pull or start may retry).
 	FailGrace time.Duration
 	Now       func() time.Time
+
+	// statusSub caches, per served custom resource, whether its CRD
+	// declares a status subresource (schema.GroupResource → bool).
+	statusSub sync.Map
 }
 
 // New builds a Waiter from a REST config.
@@ -148,7 +155,7 @@ func (w *Waiter) Wait(ctx context.Context, targets []Target, progress func(Event
 				if _, ok := failingSince[s.Object]; !ok {
 					failingSince[s.Object] = w.now()
 				}
-				if w.now().Sub(failingSince[s.Object]) >= grace {
+				if s.terminal || w.now().Sub(failingSince[s.Object]) >= grace {
 					failing = append(failing, s)
 				}
 			}
@@ -250,6 +257,12 @@ func (w *Waiter) checkPending(ctx context.Context, t Target, seenReady map[kube.
 const checkConcurrency = 8
 
 func (w *Waiter) resource(o kube.Ref) (dynamic.ResourceInterface, *kube.Ref, error) {
+	ri, obj, _, err := w.mapping(o)
+	return ri, obj, err
+}
+
+// mapping is resource that also returns the object's REST resource.
+func (w *Waiter) mapping(o kube.Ref) (dynamic.ResourceInterface, *kube.Ref, schema.GroupVersionResource, error) {
 	gk := schema.GroupKind{Group: o.Group, Kind: o.Kind}
 	m, err := w.Mapper.RESTMapping(gk, o.Version)
 	if meta.IsNoMatchError(err) {
@@ -258,18 +271,18 @@ func (w *Waiter) resource(o kube.Ref) (dynamic.ResourceInterface, *kube.Ref, err
 		m, err = w.Mapper.RESTMapping(gk, o.Version)
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, schema.GroupVersionResource{}, err
 	}
 	obj := o
 	if m.Scope.Name() == meta.RESTScopeNameRoot {
 		obj.Namespace = ""
-		return w.Dynamic.Resource(m.Resource), &obj, nil
+		return w.Dynamic.Resource(m.Resource), &obj, m.Resource, nil
 	}
-	return w.Dynamic.Resource(m.Resource).Namespace(o.Namespace), &obj, nil
+	return w.Dynamic.Resource(m.Resource).Namespace(o.Namespace), &obj, m.Resource, nil
 }
 
 func (w *Waiter) check(ctx context.Context, o kube.Ref) (ResourceStatus, error) {
-	ri, obj, err := w.resource(o)
+	ri, obj, gvr, err := w.mapping(o)
 	if err != nil {
 		if meta.IsNoMatchError(err) {
 			return ResourceStatus{Object: o, State: Progressing, Message: "kind not known to the API server yet"}, nil
@@ -282,6 +295,9 @@ func (w *Waiter) check(ctx context.Context, o kube.Ref) (ResourceStatus, error) 
 	}
 	if err != nil {
 		return ResourceStatus{}, err
+	}
+	if v, ok := customVerdict(u, w.hasStatusSubresource(ctx, gvr)); ok {
+		return ResourceStatus{Object: *obj, State: v.state, Message: v.message, terminal: v.terminal}, nil
 	}
 	res, err := status.Compute(u)
 	if err != nil {

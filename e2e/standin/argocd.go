@@ -1,0 +1,98 @@
+package standin
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+var applications = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "applications"}
+
+// argocd does what Argo CD's application controller (with its repo
+// server) does to an Application with automated sync: resolve the target
+// revision, render the directory at the path (plain manifests, not
+// recursive, Argo CD's default for a directory source), apply it into the
+// destination namespace as "argocd-controller", and write sync, health
+// and operation state. When the manifests cannot be generated it writes
+// the ComparisonError condition with the real controller's wording and
+// sync status Unknown.
+func (c *controller) argocd(ctx context.Context) {
+	for _, app := range c.list(ctx, applications) {
+		c.syncApplication(ctx, &app)
+	}
+}
+
+func (c *controller) syncApplication(ctx context.Context, app *unstructured.Unstructured) {
+	src, _, _ := unstructured.NestedMap(app.Object, "spec", "source")
+	dest, _, _ := unstructured.NestedMap(app.Object, "spec", "destination")
+	url, _ := src["repoURL"].(string)
+	path, _ := src["path"].(string)
+	rev, _ := src["targetRevision"].(string)
+	if rev == "" {
+		rev = "HEAD"
+	}
+	ns, _ := dest["namespace"].(string)
+	compared := map[string]any{"source": src, "destination": dest}
+	fail := func(msg string) {
+		cond := map[string]any{"type": "ComparisonError", "message": msg,
+			"lastTransitionTime": keepTime(app.Object["status"].(map[string]any)["conditions"], "ComparisonError", "", c.now())}
+		c.setStatus(ctx, applications, app, map[string]any{
+			"sync":       map[string]any{"status": "Unknown", "comparedTo": compared},
+			"health":     map[string]any{"status": "Healthy"},
+			"conditions": []any{cond},
+		}, false)
+	}
+	if app.Object["status"] == nil {
+		app.Object["status"] = map[string]any{}
+	}
+	commit, err := resolve(ctx, url, rev)
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		if errors.Is(err, errNoRef) {
+			fail("Failed to load target state: failed to generate manifest for source 1 of 1: rpc error: code = Unknown desc = unable to resolve '" + rev + "' to a commit SHA")
+		} else {
+			fail("Failed to load target state: failed to generate manifest for source 1 of 1: rpc error: code = Unknown desc = failed to list refs: " + err.Error())
+		}
+		return
+	}
+	dir, err := c.co.get(ctx, url, commit)
+	if err != nil {
+		if ctx.Err() == nil {
+			fail("Failed to load target state: failed to generate manifest for source 1 of 1: rpc error: code = Unknown desc = " + err.Error())
+		}
+		return
+	}
+	appDir := filepath.Join(dir, filepath.Clean("/"+path))
+	if st, err := os.Stat(appDir); err != nil || !st.IsDir() {
+		fail("Failed to load target state: failed to generate manifest for source 1 of 1: rpc error: code = Unknown desc = " + strings.TrimPrefix(path, "./") + ": app path does not exist")
+		return
+	}
+	objs, err := manifests(appDir, false)
+	if err == nil {
+		err = apply(ctx, c.dyn, c.mapper, "argocd-controller", ns, objs)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		c.setStatus(ctx, applications, app, map[string]any{
+			"sync":           map[string]any{"status": "OutOfSync", "revision": commit, "comparedTo": compared},
+			"health":         map[string]any{"status": "Missing"},
+			"operationState": map[string]any{"phase": "Failed", "message": "one or more objects failed to apply, reason: " + err.Error(), "retryCount": int64(0), "syncResult": map[string]any{"revision": commit}},
+		}, false)
+		return
+	}
+	c.setStatus(ctx, applications, app, map[string]any{
+		"sync":           map[string]any{"status": "Synced", "revision": commit, "comparedTo": compared},
+		"health":         map[string]any{"status": "Healthy"},
+		"operationState": map[string]any{"phase": "Succeeded", "message": "successfully synced (all tasks run)", "syncResult": map[string]any{"revision": commit}},
+		"conditions":     nil, // a merge patch's null: the ComparisonError is gone
+	}, false)
+}

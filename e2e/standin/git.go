@@ -1,0 +1,112 @@
+package standin
+
+import (
+	"context"
+	"fmt"
+	"net/http/cgi"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+// GitServer serves bare repositories under a temporary directory over
+// loopback HTTP through git's own smart-HTTP backend.
+type GitServer struct {
+	root string
+	srv  *httptest.Server
+	mu   sync.Mutex // one commit at a time
+}
+
+// NewGitServer starts a Git server with no repositories.
+func NewGitServer() (*GitServer, error) {
+	out, err := exec.Command("git", "--exec-path").Output()
+	if err != nil {
+		return nil, fmt.Errorf("git --exec-path: %w", err)
+	}
+	root, err := os.MkdirTemp("", "slipway-e2e-git-")
+	if err != nil {
+		return nil, err
+	}
+	h := &cgi.Handler{
+		Path:       filepath.Join(strings.TrimSpace(string(out)), "git-http-backend"),
+		Env:        []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"},
+		InheritEnv: []string{"PATH", "HOME"},
+	}
+	return &GitServer{root: root, srv: httptest.NewServer(h)}, nil
+}
+
+// Close stops the server and removes the repositories.
+func (g *GitServer) Close() {
+	g.srv.Close()
+	os.RemoveAll(g.root)
+}
+
+// URL is the clone URL of repo.
+func (g *GitServer) URL(repo string) string { return g.srv.URL + "/" + repo + ".git" }
+
+// Commit writes files (path → content; "" deletes) on branch of repo,
+// creating both if needed, and returns the new commit's hash.
+func (g *GitServer) Commit(ctx context.Context, repo, branch string, files map[string]string) (string, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	bare := filepath.Join(g.root, repo+".git")
+	if _, err := os.Stat(bare); err != nil {
+		if _, err := git(ctx, "", "init", "--quiet", "--bare", "--initial-branch", branch, bare); err != nil {
+			return "", err
+		}
+	}
+	work, err := os.MkdirTemp("", "slipway-e2e-gitwork-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(work)
+	if _, err := git(ctx, "", "clone", "--quiet", bare, work); err != nil {
+		return "", err
+	}
+	if _, err := git(ctx, work, "checkout", "--quiet", "-B", branch); err != nil {
+		return "", err
+	}
+	if _, err := git(ctx, work, "pull", "--quiet", "origin", branch); err != nil && !strings.Contains(err.Error(), "couldn't find remote ref") {
+		return "", err
+	}
+	for p, content := range files {
+		full := filepath.Join(work, p)
+		if content == "" {
+			os.Remove(full)
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
+			return "", err
+		}
+	}
+	if _, err := git(ctx, work, "add", "-A"); err != nil {
+		return "", err
+	}
+	if _, err := git(ctx, work, "-c", "user.name=e2e", "-c", "user.email=e2e@slipway.invalid", "commit", "--quiet", "--allow-empty", "-m", "e2e"); err != nil {
+		return "", err
+	}
+	if _, err := git(ctx, work, "push", "--quiet", "origin", "HEAD:refs/heads/"+branch); err != nil {
+		return "", err
+	}
+	return git(ctx, work, "rev-parse", "HEAD")
+}
+
+// git runs the git CLI in dir and returns its trimmed stdout.
+func git(ctx context.Context, dir string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return strings.TrimSpace(string(out)), nil
+}
