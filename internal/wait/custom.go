@@ -167,9 +167,11 @@ func quote(c condition) string {
 	return c.Type + "=" + c.Status
 }
 
-// argoErrorConditions are Application conditions the controller sets when
-// it cannot even compute what to sync.
-var argoErrorConditions = map[string]bool{"ComparisonError": true, "InvalidSpecError": true}
+// A ComparisonError (a repository that does not answer, a path or
+// revision that does not exist) is retried by the controller at every
+// reconcile and is mended by a push, so it keeps the Application
+// progressing: up waits for it until --timeout (exit 124), quoting it. An
+// InvalidSpecError needs the Application itself changed: it fails at once.
 
 // argoVerdict reads an Argo CD Application the way `argocd app wait
 // --sync --health` does: Synced and Healthy, compared against the spec
@@ -190,9 +192,8 @@ func argoVerdict(u *unstructured.Unstructured) verdict {
 	var why []string
 	state, terminal := Progressing, false
 	for _, c := range conditions(u) {
-		if argoErrorConditions[c.Type] {
-			state = Failed
-			terminal = terminal || c.Type == "InvalidSpecError"
+		if c.Type == "InvalidSpecError" {
+			state, terminal = Failed, true
 		}
 		if c.Message != "" {
 			why = append(why, c.Type+": "+c.Message)

@@ -100,8 +100,12 @@ func TestCustomResourceReadiness(t *testing.T) {
 		{"Application OutOfSync", app("OutOfSync", "Healthy", map[string]any{"operationState": map[string]any{"phase": "Running", "message": "waiting for healthy state of /ConfigMap/x"}}),
 			Progressing, "sync OutOfSync, health Healthy: sync Running: waiting for healthy state of /ConfigMap/x"},
 		{"Application Missing", app("OutOfSync", "Missing", nil), Progressing, "sync OutOfSync, health Missing"},
+		// Retried at every reconcile and mended by a push: waited on until
+		// --timeout, quoted.
 		{"Application with a ComparisonError", app("Unknown", "Healthy", map[string]any{"conditions": []any{map[string]any{"type": "ComparisonError", "message": "Failed to load target state: apps: app path does not exist"}}}),
-			Failed, "ComparisonError: Failed to load target state: apps: app path does not exist"},
+			Progressing, "ComparisonError: Failed to load target state: apps: app path does not exist"},
+		{"Application with an InvalidSpecError", app("Unknown", "Healthy", map[string]any{"conditions": []any{map[string]any{"type": "InvalidSpecError", "message": "application destination server 'x' and namespace 'y' do not match any of the allowed destinations"}}}),
+			Failed, "InvalidSpecError: application destination server 'x'"},
 		{"Application synced against another path", app("Synced", "Healthy", map[string]any{"sync": map[string]any{"status": "Synced", "comparedTo": map[string]any{"source": map[string]any{"path": "old"}}}}),
 			Progressing, `synced path "old", the spec now says "apps"`},
 		{"Application whose sync failed for good", app("OutOfSync", "Healthy", map[string]any{"operationState": map[string]any{"phase": "Failed", "message": "one or more objects failed to apply"}}),
