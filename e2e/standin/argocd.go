@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -85,14 +86,29 @@ func (c *controller) syncApplication(ctx context.Context, app *unstructured.Unst
 		c.setStatus(ctx, applications, app, map[string]any{
 			"sync":           map[string]any{"status": "OutOfSync", "revision": commit, "comparedTo": compared},
 			"health":         map[string]any{"status": "Missing"},
-			"operationState": map[string]any{"phase": "Failed", "message": "one or more objects failed to apply, reason: " + err.Error(), "retryCount": int64(0), "syncResult": map[string]any{"revision": commit}},
+			"operationState": operationState(commit, "Failed", "one or more objects failed to apply, reason: "+err.Error(), c.now()),
 		}, false)
 		return
 	}
 	c.setStatus(ctx, applications, app, map[string]any{
 		"sync":           map[string]any{"status": "Synced", "revision": commit, "comparedTo": compared},
 		"health":         map[string]any{"status": "Healthy"},
-		"operationState": map[string]any{"phase": "Succeeded", "message": "successfully synced (all tasks run)", "syncResult": map[string]any{"revision": commit}},
+		"operationState": operationState(commit, "Succeeded", "successfully synced (all tasks run)", c.now()),
 		"conditions":     nil, // a merge patch's null: the ComparisonError is gone
 	}, false)
+}
+
+// operationState is an automated sync's record as Argo CD writes it: the
+// real CRD requires operation, phase and startedAt.
+func operationState(commit, phase, message string, now time.Time) map[string]any {
+	at := now.UTC().Format(time.RFC3339)
+	return map[string]any{
+		"operation":  map[string]any{"initiatedBy": map[string]any{"automated": true}, "sync": map[string]any{"revision": commit, "prune": true}},
+		"phase":      phase,
+		"message":    message,
+		"startedAt":  at,
+		"finishedAt": at,
+		"retryCount": int64(0),
+		"syncResult": map[string]any{"revision": commit},
+	}
 }
