@@ -142,6 +142,16 @@ components:
 `},
 			code: 2,
 			want: `invalid profile: {dir}/typo.yaml:9: components[0].namespce: unknown field "namespce", did you mean "namespace"? (known: name, group, option, ingressClass, chart, namespace, release, needs, dependentsStart, values, host, credentials, secrets, warning, enabledBy)`},
+		{name: "a token file as --profile is not echoed",
+			args:  []string{"up", "--profile", "{dir}/token-file"},
+			files: map[string]string{"token-file": "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB\n"},
+			code:  2,
+			want:  `invalid profile: {dir}/token-file:1: a profile is a YAML mapping, got plain text (not shown): is this a profile file?`},
+		{name: "profiles show of a passwd-like file is not echoed",
+			args:  []string{"profiles", "show", "{dir}/passwd"},
+			files: map[string]string{"passwd": "root:x:0:0:root:/root:/bin/bash\nci:x:1000:1000:ghp_0123456789abcdef:/home/ci:/bin/sh\n"},
+			code:  2,
+			want:  `invalid profile: {dir}/passwd:1: a profile is a YAML mapping, got plain text (not shown): is this a profile file?`},
 		{name: "profile file missing",
 			args: []string{"up", "--profile", "{dir}/nofile.yaml"},
 			code: 2,
@@ -333,7 +343,7 @@ components:
 			for _, a := range tc.args {
 				args = append(args, c.expand(a))
 			}
-			if tc.args[0] != "upp" && !contains(args, "--kubeconfig") {
+			if tc.args[0] != "upp" && tc.args[0] != "profiles" && !contains(args, "--kubeconfig") {
 				args = append(args, "--kubeconfig", c.kubeconfig)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v4"
 )
@@ -30,7 +31,7 @@ func Decode(file string, data []byte) (*Profile, error) {
 	apiVersion, kind := scalar(doc, "apiVersion"), scalar(doc, "kind")
 	if apiVersion != APIVersion || kind != Kind {
 		return nil, &ValidationError{Problems: []Problem{{File: file, Line: doc.Line, Field: "apiVersion",
-			Message: fmt.Sprintf("unsupported apiVersion %q and kind %q: this slipway reads apiVersion: %s, kind: %s", apiVersion, kind, APIVersion, Kind)}}}
+			Message: fmt.Sprintf("unsupported apiVersion %q and kind %q: this slipway reads apiVersion: %s, kind: %s", Excerpt(apiVersion), Excerpt(kind), APIVersion, Kind)}}}
 	}
 	var problems []Problem
 	unknownFields(doc, reflect.TypeOf(Profile{}), "", func(line int, field, msg string) {
@@ -60,14 +61,36 @@ func scalar(m *yaml.Node, key string) string {
 	return ""
 }
 
+// nodeKind names what a document is instead of a mapping. A scalar is
+// not quoted: a file that is not a profile at all (a token file,
+// /etc/passwd) is one scalar, and its content must not reach the error.
 func nodeKind(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.SequenceNode:
 		return "a list"
 	case yaml.ScalarNode:
-		return fmt.Sprintf("%q", n.Value)
+		return "plain text (not shown): is this a profile file?"
 	}
 	return "something else"
+}
+
+// excerptMax is how much of a value read from a file an error may quote.
+const excerptMax = 24
+
+// Excerpt shortens a value read from a file for an error message: at most
+// excerptMax bytes (cut at a rune boundary) and "…". Messages quote values
+// so the reader can find them; the position beside it says where the rest
+// is. A longer value is more likely a secret pasted in the wrong file
+// than a typo, and errors end up in CI logs.
+func Excerpt(s string) string {
+	if len(s) <= excerptMax {
+		return s
+	}
+	cut := excerptMax
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // unknownFields walks a YAML node alongside the Go type it decodes into and
@@ -94,7 +117,7 @@ func unknownFields(n *yaml.Node, t reflect.Type, path string, report func(line i
 			key, val := n.Content[i], n.Content[i+1]
 			ft, ok := fields[key.Value]
 			if !ok {
-				report(key.Line, join(path, key.Value), fmt.Sprintf("unknown field %q%s (known: %s)", key.Value, suggest(key.Value, names), strings.Join(names, ", ")))
+				report(key.Line, join(path, Excerpt(key.Value)), fmt.Sprintf("unknown field %q%s (known: %s)", Excerpt(key.Value), suggest(key.Value, names), strings.Join(names, ", ")))
 				continue
 			}
 			unknownFields(val, ft, join(path, key.Value), report)
