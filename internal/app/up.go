@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/bootstrap"
 	"github.com/slipwayhq/slipway/internal/kube"
 	"github.com/slipwayhq/slipway/internal/outcome"
+	"github.com/slipwayhq/slipway/internal/plan"
 	"github.com/slipwayhq/slipway/internal/report"
 	"github.com/slipwayhq/slipway/internal/ui"
 )
@@ -146,6 +148,9 @@ func upOptions(cmd *cli.Command) (bootstrap.Options, error) {
 	if cmd.Args().Len() > 0 {
 		return bootstrap.Options{}, usageError("%s takes no arguments, got %q; did you mean --profile %s?", cmd.Name, strings.Join(cmd.Args().Slice(), " "), cmd.Args().First())
 	}
+	if err := checkPlanFlags(cmd); err != nil {
+		return bootstrap.Options{}, err
+	}
 	choices := map[string]string{}
 	for _, group := range []string{"ingress", "gitops"} {
 		if v := cmd.String(group); v != "" {
@@ -168,6 +173,35 @@ func upOptions(cmd *cli.Command) (bootstrap.Options, error) {
 		DryRun: cmd.Bool("dry-run"), Timeout: cmd.Duration("timeout"),
 		Kube: kubeOptions(cmd),
 	}, nil
+}
+
+// checkPlanFlags refuses values of --ip, --domain and --timeout that
+// parse but cannot work (issue 17, item 8), all together, before a
+// cluster is created or a chart is looked at. Defaults are valid; a
+// command without one of these flags (bundle create) has nothing to check.
+func checkPlanFlags(cmd *cli.Command) error {
+	var errs []error
+	if cmd.IsSet("ip") && cmd.String("ip") != "auto" {
+		errs = append(errs, plan.CheckIP(cmd.String("ip")))
+	}
+	if cmd.IsSet("domain") {
+		errs = append(errs, plan.CheckDomain(cmd.String("domain")))
+	}
+	if cmd.IsSet("timeout") {
+		errs = append(errs, checkTimeout(cmd.Duration("timeout")))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return usageError("%w", err)
+	}
+	return nil
+}
+
+// checkTimeout refuses a budget that has run out before anything starts.
+func checkTimeout(d time.Duration) error {
+	if d <= 0 {
+		return fmt.Errorf("--timeout %s: the time to wait must be positive, e.g. --timeout 20m", d)
+	}
+	return nil
 }
 
 // exitCodeFor maps bootstrap errors onto the documented exit codes.

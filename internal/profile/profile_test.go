@@ -26,6 +26,14 @@ func TestDecodeInvalid(t *testing.T) {
   testdata/invalid-host.yaml: components[0].host: "configs.cm.url[0]" is not a dotted values path like controller.ingress.hostName
   testdata/invalid-host.yaml: components[0].host: "global.domain" is listed twice: a values path receives one of hostname, ingress class or URL
   testdata/invalid-host.yaml: components[1].host.paths: name at least one values path that receives the hostname`,
+		"invalid-values.yaml": `invalid profile: 7 problems:
+  testdata/invalid-values.yaml: components[0].namespace: required: a valid namespace name (a DNS label of at most 63 characters), got "a-namespace-name-that-is…"
+  testdata/invalid-values.yaml: components[0].credentials.length: 73 is too long: at most 72 (bcrypt reads only the first 72 bytes)
+  testdata/invalid-values.yaml: components[1].namespace: "kube-system" belongs to Kubernetes: give the component a namespace of its own (down deletes it)
+  testdata/invalid-values.yaml: components[1].credentials.digits: -10 is negative: say how many digits, or leave it out for 4
+  testdata/invalid-values.yaml: components[1].credentials.symbols: -1 is negative: say how many symbols, or leave it out for 2
+  testdata/invalid-values.yaml: components[2].namespace: "default" belongs to Kubernetes: give the component a namespace of its own (down deletes it)
+  testdata/invalid-values.yaml: components[3].namespace: required: a valid namespace name (a DNS label of at most 63 characters), got "a.b"`,
 		"invalid-constraint.yaml": `invalid profile: testdata/invalid-constraint.yaml: components[0].chart.version: invalid semver constraint "~5.x.y": improper constraint: "~5.x.y"`,
 		"invalid-needs.yaml": `invalid profile: 2 problems:
   testdata/invalid-needs.yaml: components[0].needs: "nope" is neither a component nor a group of this profile

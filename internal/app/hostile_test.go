@@ -1,0 +1,77 @@
+package app
+
+import "testing"
+
+// TestHostileInputCatalogue is the bad-input catalogue of issue 17: input
+// that parses but cannot work, or that tries to make slipway leak or
+// trust something. Every case exits 2 before a cluster is contacted, so
+// nothing is installed (the kubeconfig's server is a closed port anyway).
+func TestHostileInputCatalogue(t *testing.T) {
+	cases := []badInput{
+		// Item 10: errors do not echo files that are not profiles.
+		{name: "a token file as --profile is not echoed",
+			args:  []string{"up", "--profile", "{dir}/token-file"},
+			files: map[string]string{"token-file": "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB\n"},
+			code:  2,
+			want:  `invalid profile: {dir}/token-file:1: a profile is a YAML mapping, got plain text (not shown): is this a profile file?`},
+		{name: "profiles show of a passwd-like file is not echoed",
+			args:  []string{"profiles", "show", "{dir}/passwd"},
+			files: map[string]string{"passwd": "root:x:0:0:root:/root:/bin/bash\nci:x:1000:1000:ghp_0123456789abcdef:/home/ci:/bin/sh\n"},
+			code:  2,
+			want:  `invalid profile: {dir}/passwd:1: a profile is a YAML mapping, got plain text (not shown): is this a profile file?`},
+
+		// Item 8: values that cannot work.
+		{name: "--password file longer than bcrypt takes",
+			args:  []string{"up", "--password", "jenkins=@{dir}/longpw"},
+			files: map[string]string{"longpw": "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n"},
+			code:  2,
+			want:  `--password jenkins=@{dir}/longpw: the password is longer than 72 bytes, all bcrypt can hash; use a shorter one`},
+		{name: "--ip with trailing words",
+			args: []string{"up", "--ip", "1.2.3.4 evil"},
+			code: 2,
+			want: `--ip "1.2.3.4 evil": not an IP address; pass an IPv4 address like 192.168.1.20, an IPv6 address like 2001:db8::1, or auto`},
+		{name: "--ip out of range",
+			args: []string{"up", "--ip", "999.1.1.1"},
+			code: 2,
+			want: `--ip "999.1.1.1": not an IP address; pass an IPv4 address like 192.168.1.20, an IPv6 address like 2001:db8::1, or auto`},
+		{name: "--domain empty",
+			args: []string{"up", "--domain", ""},
+			code: 2,
+			want: `--domain "": not a DNS name; pass a wildcard DNS domain like sslip.io or nip.io`},
+		{name: "--domain a path",
+			args: []string{"up", "--domain", "../x"},
+			code: 2,
+			want: `--domain "../x": not a DNS name; pass a wildcard DNS domain like sslip.io or nip.io`},
+		{name: "--timeout negative",
+			args: []string{"up", "--timeout=-5s"},
+			code: 2,
+			want: `--timeout -5s: the time to wait must be positive, e.g. --timeout 20m`},
+		{name: "--timeout zero",
+			args: []string{"up", "--timeout", "0s"},
+			code: 2,
+			want: `--timeout 0s: the time to wait must be positive, e.g. --timeout 20m`},
+		{name: "--timeout negative with --create-cluster creates nothing",
+			args: []string{"up", "--create-cluster", "--timeout=-5s"},
+			code: 2,
+			want: `--timeout -5s: the time to wait must be positive, e.g. --timeout 20m`},
+		{name: "profile values that cannot work",
+			args: []string{"up", "--profile", "{dir}/cannotwork.yaml"},
+			files: map[string]string{"cannotwork.yaml": `apiVersion: slipway.dev/v1alpha1
+kind: Profile
+name: web
+version: 1.0.0
+description: values that parse but cannot work
+components:
+- name: web
+  chart: {repo: https://example.com/charts, name: web, version: "~1.0"}
+  namespace: kube-system
+  credentials: {length: 80, digits: -10, inject: {bcrypt: [admin.hash]}}
+`},
+			code: 2,
+			want: `invalid profile: 3 problems:
+  {dir}/cannotwork.yaml: components[0].namespace: "kube-system" belongs to Kubernetes: give the component a namespace of its own (down deletes it)
+  {dir}/cannotwork.yaml: components[0].credentials.length: 80 is too long: at most 72 (bcrypt reads only the first 72 bytes)
+  {dir}/cannotwork.yaml: components[0].credentials.digits: -10 is negative: say how many digits, or leave it out for 4`},
+	}
+	newCatalogue(t).run(t, cases)
+}
