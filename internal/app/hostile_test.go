@@ -1,6 +1,13 @@
 package app
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	chartv2 "helm.sh/helm/v4/pkg/chart/v2"
+	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
+)
 
 // TestHostileInputCatalogue is the bad-input catalogue of issue 17: input
 // that parses but cannot work, or that tries to make slipway leak or
@@ -72,6 +79,31 @@ components:
   {dir}/cannotwork.yaml: components[0].namespace: "kube-system" belongs to Kubernetes: give the component a namespace of its own (down deletes it)
   {dir}/cannotwork.yaml: components[0].credentials.length: 80 is too long: at most 72 (bcrypt reads only the first 72 bytes)
   {dir}/cannotwork.yaml: components[0].credentials.digits: -10 is negative: say how many digits, or leave it out for 4`},
+
+		// Item 9: a --charts-dir archive is what its Chart.yaml says.
+		{name: "--charts-dir archive holding another chart",
+			args: []string{"up", "--dry-run", "--profile", "{dir}/ciserver.yaml", "--charts-dir", "{dir}/cdir"},
+			code: 2,
+			want: `component web: --charts-dir: {dir}/cdir/ciserver-1.9.9.tgz holds chart evil@0.1.0 (its Chart.yaml), not what its file name says; rename it evil-0.1.0.tgz or remove it`},
 	}
-	newCatalogue(t).run(t, cases)
+	c := newCatalogue(t)
+	c.profile(t, "ciserver.yaml", `{repo: https://example.com/charts, name: ciserver, version: "*"}`)
+	saveChart(t, filepath.Join(c.dir, "cdir"), "evil", "0.1.0", "ciserver-1.9.9.tgz")
+	c.run(t, cases)
+}
+
+// saveChart packages an empty chart name@version into dir as file.
+func saveChart(t *testing.T, dir, name, version, file string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	ch := &chartv2.Chart{Metadata: &chartv2.Metadata{APIVersion: chartv2.APIVersionV2, Name: name, Version: version}}
+	p, err := chartutil.Save(ch, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(p, filepath.Join(dir, file)); err != nil {
+		t.Fatal(err)
+	}
 }

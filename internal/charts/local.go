@@ -13,22 +13,49 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/slipwayhq/slipway/internal/digest"
+	"github.com/slipwayhq/slipway/internal/outcome"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
-	"sigs.k8s.io/yaml"
 )
 
 // dirSource is one chart in a --charts-dir: a <name>/ chart directory or
 // <name>-<version>.tgz archives.
 type dirSource struct{ dir, name string }
 
+// resolve lists the versions of s.name in the directory. Name and
+// version come from each chart's own Chart.yaml, never from the file
+// name alone: a ciserver-1.9.9.tgz holding another chart was reported
+// and locked as ciserver@1.9.9 (issue 17, item 9). An archive whose file
+// name and Chart.yaml disagree is refused; one that is plainly another
+// chart (web-server-1.0.0.tgz, matched by web-*.tgz) is skipped.
 func (s dirSource) resolve(_ context.Context, want constraint) (Resolved, error) {
 	candidates := map[string]string{} // version -> path
-	if ver, err := chartVersion(filepath.Join(s.dir, s.name)); err == nil {
-		candidates[ver] = filepath.Join(s.dir, s.name)
+	if dir := filepath.Join(s.dir, s.name); isFile(filepath.Join(dir, "Chart.yaml")) {
+		name, ver, err := chartMeta(dir)
+		if err != nil {
+			return Resolved{}, fmt.Errorf("--charts-dir %s: %w", dir, err)
+		}
+		if name != s.name {
+			return Resolved{}, outcome.Input(fmt.Errorf("--charts-dir: %s/ holds chart %q (its Chart.yaml), not %q as the directory name says; rename the directory or remove it", dir, name, s.name))
+		}
+		candidates[ver] = dir
 	}
 	archives, _ := filepath.Glob(filepath.Join(s.dir, s.name+"-*.tgz"))
 	for _, a := range archives {
-		candidates[strings.TrimSuffix(strings.TrimPrefix(filepath.Base(a), s.name+"-"), ".tgz")] = a
+		file := filepath.Base(a)
+		name, ver, err := chartMeta(a)
+		if err != nil {
+			return Resolved{}, fmt.Errorf("--charts-dir %s: %w", a, err)
+		}
+		switch {
+		case name+"-"+ver+".tgz" == file && name != s.name:
+			continue // another chart whose name begins with s.name-
+		case name+"-"+ver+".tgz" != file:
+			return Resolved{}, outcome.Input(fmt.Errorf("--charts-dir: %s holds chart %s@%s (its Chart.yaml), not what its file name says; rename it %s-%s.tgz or remove it", a, name, ver, name, ver))
+		}
+		if prev, dup := candidates[ver]; dup {
+			return Resolved{}, outcome.Input(fmt.Errorf("--charts-dir: %s and %s are both %s@%s; keep one", prev, a, name, ver))
+		}
+		candidates[ver] = a
 	}
 	if len(candidates) == 0 {
 		return Resolved{}, fmt.Errorf("chart %q not found in --charts-dir %s (want %s/%s/ or %s/%s-<version>.tgz)", s.name, s.dir, s.dir, s.name, s.dir, s.name)
@@ -46,16 +73,19 @@ func (s dirSource) resolve(_ context.Context, want constraint) (Resolved, error)
 
 func (dirSource) fetch(_ context.Context, r Resolved) (Fetched, error) { return localFetch(r) }
 
-func chartVersion(dir string) (string, error) {
-	data, err := os.ReadFile(filepath.Join(dir, "Chart.yaml"))
+func isFile(p string) bool {
+	st, err := os.Lstat(p)
+	return err == nil && st.Mode().IsRegular()
+}
+
+// chartMeta is the name and version a chart directory or archive's
+// Chart.yaml declares, as Helm's loader reads them.
+func chartMeta(p string) (name, version string, err error) {
+	ch, err := loader.Load(p)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	var meta struct{ Version string }
-	if err := yaml.Unmarshal(data, &meta); err != nil {
-		return "", err
-	}
-	return meta.Version, nil
+	return ch.Metadata.Name, ch.Metadata.Version, nil
 }
 
 // pathSource is a chart path of a profile: one of slipway's embedded
