@@ -85,11 +85,39 @@ components:
 			args: []string{"up", "--dry-run", "--profile", "{dir}/ciserver.yaml", "--charts-dir", "{dir}/cdir"},
 			code: 2,
 			want: `component web: --charts-dir: {dir}/cdir/ciserver-1.9.9.tgz holds chart evil@0.1.0 (its Chart.yaml), not what its file name says; rename it evil-0.1.0.tgz or remove it`},
+
+		// Item 3: no symlinks in chart directories.
+		{name: "profile chart directory with a symlinked template",
+			args: []string{"up", "--dry-run", "--profile", "{dir}/linked.yaml"},
+			code: 2,
+			want: `component web: chart directory {dir}/linked: {dir}/linked/templates/rbac.yaml is a symlink; a chart directory may hold only regular files and directories (Helm would follow a link its digest does not cover): replace it with the file itself`},
+		{name: "--charts-dir chart directory with a symlinked template",
+			args: []string{"up", "--dry-run", "--profile", "{dir}/ciserver.yaml", "--charts-dir", "{dir}/ldir"},
+			code: 2,
+			want: `component web: chart directory {dir}/ldir/ciserver: {dir}/ldir/ciserver/templates/rbac.yaml is a symlink; a chart directory may hold only regular files and directories (Helm would follow a link its digest does not cover): replace it with the file itself`},
 	}
 	c := newCatalogue(t)
+	c.profile(t, "linked.yaml", `{path: linked, version: "*"}`)
+	linkedChart(t, filepath.Join(c.dir, "linked"), "web", c.write(t, "outside.yaml", "kind: ClusterRoleBinding\n"))
+	linkedChart(t, filepath.Join(c.dir, "ldir", "ciserver"), "ciserver", filepath.Join(c.dir, "outside.yaml"))
 	c.profile(t, "ciserver.yaml", `{repo: https://example.com/charts, name: ciserver, version: "*"}`)
 	saveChart(t, filepath.Join(c.dir, "cdir"), "evil", "0.1.0", "ciserver-1.9.9.tgz")
 	c.run(t, cases)
+}
+
+// linkedChart writes chart name at dir whose templates/rbac.yaml is a
+// symlink to target.
+func linkedChart(t *testing.T, dir, name, target string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Join(dir, "templates"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Chart.yaml"), []byte("apiVersion: v2\nname: "+name+"\nversion: 1.0.0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, filepath.Join(dir, "templates", "rbac.yaml")); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // saveChart packages an empty chart name@version into dir as file.

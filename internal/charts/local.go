@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -29,7 +30,10 @@ type dirSource struct{ dir, name string }
 // chart (web-server-1.0.0.tgz, matched by web-*.tgz) is skipped.
 func (s dirSource) resolve(_ context.Context, want constraint) (Resolved, error) {
 	candidates := map[string]string{} // version -> path
-	if dir := filepath.Join(s.dir, s.name); isFile(filepath.Join(dir, "Chart.yaml")) {
+	if dir := filepath.Join(s.dir, s.name); exists(filepath.Join(dir, "Chart.yaml")) {
+		if err := regularTree(dir); err != nil {
+			return Resolved{}, err
+		}
 		name, ver, err := chartMeta(dir)
 		if err != nil {
 			return Resolved{}, fmt.Errorf("--charts-dir %s: %w", dir, err)
@@ -73,9 +77,32 @@ func (s dirSource) resolve(_ context.Context, want constraint) (Resolved, error)
 
 func (dirSource) fetch(_ context.Context, r Resolved) (Fetched, error) { return localFetch(r) }
 
-func isFile(p string) bool {
-	st, err := os.Lstat(p)
-	return err == nil && st.Mode().IsRegular()
+// regularTree refuses a chart directory holding a symlink (or anything
+// but regular files and directories) before Helm's loader, which follows
+// links, reads it; digest.Files says why. A path that is not a directory
+// (an archive) passes: its digest covers its bytes.
+func regularTree(p string) error {
+	if st, err := os.Lstat(p); err != nil || (!st.IsDir() && st.Mode()&fs.ModeSymlink == 0) {
+		return nil // missing (reported by whoever reads it) or an archive
+	}
+	_, err := digest.Files(p)
+	return refuseIrregular(err)
+}
+
+// refuseIrregular marks a chart directory digest.Files refused as bad
+// input: nothing was installed, and the user can fix it.
+func refuseIrregular(err error) error {
+	var ie *digest.IrregularError
+	if errors.As(err, &ie) {
+		return outcome.Input(err)
+	}
+	return err
+}
+
+// exists is true for anything at p, a dangling link included.
+func exists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
 }
 
 // chartMeta is the name and version a chart directory or archive's
@@ -107,6 +134,9 @@ func (s pathSource) resolve(_ context.Context, want constraint) (Resolved, error
 			p = dir
 		}
 	}
+	if err := regularTree(p); err != nil {
+		return Resolved{}, err
+	}
 	ch, err := loader.Load(p)
 	if err != nil {
 		return Resolved{}, fmt.Errorf("local chart %s: %w", s.path, err)
@@ -129,7 +159,10 @@ func localFetch(r Resolved) (Fetched, error) {
 	}
 	if st.IsDir() {
 		d, err := digest.Dir(r.Ref)
-		return Fetched{Path: r.Ref, Digest: d, Dir: true}, err
+		if err != nil {
+			return Fetched{}, refuseIrregular(err)
+		}
+		return Fetched{Path: r.Ref, Digest: d, Dir: true}, nil
 	}
 	d, err := digest.File(r.Ref)
 	return Fetched{Path: r.Ref, Digest: d}, err
