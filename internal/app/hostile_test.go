@@ -95,6 +95,20 @@ components:
 			args: []string{"up", "--dry-run", "--profile", "{dir}/ciserver.yaml", "--charts-dir", "{dir}/ldir"},
 			code: 2,
 			want: `component web: chart directory {dir}/ldir/ciserver: {dir}/ldir/ciserver/templates/rbac.yaml is a symlink; a chart directory may hold only regular files and directories (Helm would follow a link its digest does not cover): replace it with the file itself`},
+
+		// Item 4: no unbounded reads (/dev/zero never ends).
+		{name: "--locked that never ends",
+			args: []string{"up", "--locked", "/dev/zero"},
+			code: 2,
+			want: `lock file /dev/zero is larger than 1 MiB, the most slipway reads of it`},
+		{name: "--profile that never ends",
+			args: []string{"up", "--profile", "/dev/zero"},
+			code: 2,
+			want: `profile file /dev/zero is larger than 1 MiB, the most slipway reads of it`},
+		{name: "values file that never ends",
+			args: []string{"up", "-f", "jenkins=/dev/zero"},
+			code: 2,
+			want: `-f jenkins=/dev/zero: /dev/zero is larger than 16 MiB, the most slipway reads of it`},
 	}
 	c := newCatalogue(t)
 	c.profile(t, "linked.yaml", `{path: linked, version: "*"}`)
