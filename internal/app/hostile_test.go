@@ -1,8 +1,11 @@
 package app
 
 import (
+	"bytes"
+	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	chartv2 "helm.sh/helm/v4/pkg/chart/v2"
@@ -147,5 +150,36 @@ func saveChart(t *testing.T, dir, name, version, file string) {
 	}
 	if err := os.Rename(p, filepath.Join(dir, file)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestIPv6Hostname: --ip with an IPv6 address gives sslip.io's dashed
+// form in the rendered values (issue 17, item 8: --ip ::1 gave
+// http://jenkins.::1.sslip.io), spelt canonically whatever the flag's case.
+func TestIPv6Hostname(t *testing.T) {
+	c := newCatalogue(t)
+	dir := filepath.Join(c.dir, "web")
+	if err := os.MkdirAll(filepath.Join(dir, "templates"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	c.write(t, "web/Chart.yaml", "apiVersion: v2\nname: web\nversion: 1.0.0\n")
+	c.write(t, "web/templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\ndata: {host: \"{{ .Values.host }}\"}\n")
+	p := c.write(t, "v6.yaml", `apiVersion: slipway.dev/v1alpha1
+kind: Profile
+name: web
+version: 1.0.0
+description: one chart with a host
+components:
+- name: web
+  chart: {path: web, version: "*"}
+  namespace: web
+  host: {prefix: jenkins, paths: [host]}
+`)
+	for ip, want := range map[string]string{"::1": "jenkins.--1.sslip.io", "2001:DB8:0::1": "jenkins.2001-db8--1.sslip.io"} {
+		var out, errb bytes.Buffer
+		code := Run(context.Background(), []string{"slipway", "template", "--profile", p, "--ip", ip}, strings.NewReader(""), &out, &errb)
+		if code != 0 || !strings.Contains(out.String(), `host: "`+want+`"`) {
+			t.Errorf("--ip %s: exit %d, want the host %s in:\n%s\n%s", ip, code, want, out.String(), errb.String())
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -164,7 +165,7 @@ func upOptions(cmd *cli.Command) (bootstrap.Options, error) {
 	return bootstrap.Options{
 		Profile: profile, Choices: choices, Without: cmd.StringSlice("without"),
 		Sets: cmd.StringSlice("set"), ValuesFiles: cmd.StringSlice("values"), Passwords: cmd.StringSlice("password"),
-		Domain: cmd.String("domain"), IP: cmd.String("ip"),
+		Domain: cmd.String("domain"), IP: canonicalIP(cmd.String("ip")),
 		ChartMirror: cmd.String("chart-mirror"), ChartsDir: cmd.String("charts-dir"),
 		Offline: cmd.Bool("offline"), CacheDir: cmd.String("cache-dir"),
 		RegistryConfig: cmd.String("registry-config"), RepositoryConfig: cmd.String("repository-config"),
@@ -194,6 +195,16 @@ func checkPlanFlags(cmd *cli.Command) error {
 		return usageError("%w", err)
 	}
 	return nil
+}
+
+// canonicalIP spells an address the way resolvers answer it (2001:db8::1,
+// not 2001:DB8:0::1), so preflight's DNS check compares like with like;
+// "auto" stays as it is.
+func canonicalIP(ip string) string {
+	if a, err := netip.ParseAddr(ip); err == nil {
+		return a.Unmap().String()
+	}
+	return ip
 }
 
 // checkTimeout refuses a budget that has run out before anything starts.

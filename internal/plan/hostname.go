@@ -16,12 +16,19 @@ func Hostname(prefix, ip, domain string) string {
 	return strings.Join([]string{prefix, ipLabel(ip), strings.TrimPrefix(domain, ".")}, ".")
 }
 
+// ipLabel is ip as it goes into a hostname: IPv4 as it is (an
+// IPv4-mapped IPv6 address as the IPv4 one), IPv6 canonical and dashed.
 func ipLabel(ip string) string {
 	a, err := netip.ParseAddr(ip)
-	if err != nil || !a.Is6() || a.Is4In6() {
+	switch {
+	case err != nil:
 		return ip
+	case a.Is4In6():
+		return a.Unmap().String()
+	case a.Is6():
+		return strings.ReplaceAll(a.String(), ":", "-")
 	}
-	return strings.ReplaceAll(a.String(), ":", "-")
+	return ip
 }
 
 // CheckIP says why ip cannot be the address of the hostnames, or nil: it

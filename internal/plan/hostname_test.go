@@ -10,7 +10,7 @@ func TestHostname(t *testing.T) {
 		{"::1", "sslip.io", "jenkins.--1.sslip.io"},
 		{"2001:db8::1", "sslip.io", "jenkins.2001-db8--1.sslip.io"},
 		{"2A01:4F8:C17:B8F::2", ".sslip.io", "jenkins.2a01-4f8-c17-b8f--2.sslip.io"},
-		{"::ffff:10.0.0.1", "nip.io", "jenkins.::ffff:10.0.0.1.nip.io"},
+		{"::ffff:10.0.0.1", "nip.io", "jenkins.10.0.0.1.nip.io"},
 	} {
 		if got := Hostname("jenkins", tc.ip, tc.domain); got != tc.want {
 			t.Errorf("Hostname(jenkins, %s, %s) = %s, want %s", tc.ip, tc.domain, got, tc.want)
