@@ -53,7 +53,7 @@ components:
 		{name: "invalid semver constraint in a profile",
 			args: []string{"up", "--profile", "{dir}/constraint.yaml"},
 			code: 2,
-			want: `invalid profile: {dir}/constraint.yaml: components[0].chart.version: invalid semver constraint "~5.x.y": improper constraint: "~5.x.y"`},
+			want: `invalid profile: {dir}/constraint.yaml:8: components[0].chart.version: invalid semver constraint "~5.x.y": improper constraint: "~5.x.y"`},
 		{name: "needs cycle",
 			args: []string{"up", "--profile", "{dir}/cycle.yaml"},
 			files: map[string]string{"cycle.yaml": `apiVersion: slipway.dev/v1alpha1
@@ -72,15 +72,15 @@ components:
   needs: [a]
 `},
 			code: 2,
-			want: `invalid profile: {dir}/cycle.yaml: components: needs form a cycle: a → b → a`},
+			want: `invalid profile: {dir}/cycle.yaml:6: components: needs form a cycle: a → b → a`},
 		{name: "OCI reference malformed in a profile",
 			args: []string{"up", "--profile", "{dir}/oci.yaml"},
 			code: 2,
-			want: `invalid profile: {dir}/oci.yaml: components[0].chart.oci: "ghcr.io/org/charts/web" is not an OCI chart reference like oci://ghcr.io/org/charts/name (the version goes in chart.version)`},
+			want: `invalid profile: {dir}/oci.yaml:8: components[0].chart.oci: "ghcr.io/org/charts/web" is not an OCI chart reference like oci://ghcr.io/org/charts/name (the version goes in chart.version)`},
 		{name: "OCI reference with a digest in a profile",
 			args: []string{"up", "--profile", "{dir}/ocidigest.yaml"},
 			code: 2,
-			want: `invalid profile: {dir}/ocidigest.yaml: components[0].chart.oci: "oci://ghcr.io/org/charts/web@sha256:abc" is not an OCI chart reference like oci://ghcr.io/org/charts/name (the version goes in chart.version)`},
+			want: `invalid profile: {dir}/ocidigest.yaml:8: components[0].chart.oci: "oci://ghcr.io/org/charts/web@sha256:abc" is not an OCI chart reference like oci://ghcr.io/org/charts/name (the version goes in chart.version)`},
 
 		// Flags that shape the plan.
 		{name: "unknown component in --set",

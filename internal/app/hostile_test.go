@@ -79,9 +79,9 @@ components:
 `},
 			code: 2,
 			want: `invalid profile: 3 problems:
-  {dir}/cannotwork.yaml: components[0].namespace: "kube-system" belongs to Kubernetes: give the component a namespace of its own (down deletes it)
-  {dir}/cannotwork.yaml: components[0].credentials.length: 80 is too long: at most 72 (bcrypt reads only the first 72 bytes)
-  {dir}/cannotwork.yaml: components[0].credentials.digits: -10 is negative: say how many digits, or leave it out for 4`},
+  {dir}/cannotwork.yaml:9: components[0].namespace: "kube-system" belongs to Kubernetes: give the component a namespace of its own (down deletes it)
+  {dir}/cannotwork.yaml:10: components[0].credentials.length: 80 is too long: at most 72 (bcrypt reads only the first 72 bytes)
+  {dir}/cannotwork.yaml:10: components[0].credentials.digits: -10 is negative: say how many digits, or leave it out for 4`},
 
 		// Item 9: a --charts-dir archive is what its Chart.yaml says.
 		{name: "--charts-dir archive holding another chart",

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -47,9 +48,58 @@ func Decode(file string, data []byte) (*Profile, error) {
 	p.File = file
 	p.ApplyDefaults()
 	if err := p.Validate(); err != nil {
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			for i, pr := range ve.Problems {
+				if pr.Line == 0 && pr.Field != "" {
+					ve.Problems[i].Line = lineOf(doc, pr.Field)
+				}
+			}
+		}
 		return nil, err
 	}
 	return &p, nil
+}
+
+// lineOf is the line of the key a field path like components[1].chart.version
+// names in the document, or 0 when the path is not all there (a required
+// field left out): the message then names the field alone.
+func lineOf(doc *yaml.Node, field string) int {
+	n, line := doc, 0
+	for _, part := range strings.Split(field, ".") {
+		key, rest, _ := strings.Cut(part, "[")
+		var found bool
+		if n, found = lookup(n, key); !found {
+			return 0
+		}
+		line = n.Line
+		for rest != "" {
+			idx, after, ok := strings.Cut(rest, "]")
+			i, err := strconv.Atoi(idx)
+			if !ok || err != nil || n.Kind != yaml.SequenceNode || i < 0 || i >= len(n.Content) {
+				return 0
+			}
+			n, line = n.Content[i], n.Content[i].Line
+			rest = strings.TrimPrefix(after, "[")
+		}
+	}
+	return line
+}
+
+// lookup is the value of key in mapping m; the returned node carries the
+// key's line, where a reader looks for it.
+func lookup(m *yaml.Node, key string) (*yaml.Node, bool) {
+	if m.Kind != yaml.MappingNode {
+		return nil, false
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			v := *m.Content[i+1]
+			v.Line = m.Content[i].Line
+			return &v, true
+		}
+	}
+	return nil, false
 }
 
 func scalar(m *yaml.Node, key string) string {
