@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-
 	"io/fs"
 	"net/http"
 	"net/url"
