@@ -70,3 +70,35 @@ func TestDownloadLimits(t *testing.T) {
 		t.Errorf("%d requests for the chart, want 1 (no retry)", n)
 	}
 }
+
+// TestRegistryResponsesBounded: Helm's registry client reads OCI
+// manifests and blobs itself; the client slipway gives it fails a body
+// past the chart bound, naming the URL without its query (a redirected
+// blob's signature).
+func TestRegistryResponsesBounded(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := int64(4 << 20)
+		if r.URL.Path == "/small" {
+			n = 64 << 10
+		}
+		io.Copy(w, io.LimitReader(spaces{}, n))
+	}))
+	t.Cleanup(srv.Close)
+	c := limitedClient(&http.Client{}, 64<<10)
+	read := func(path string) ([]byte, error) {
+		resp, err := c.Get(srv.URL + path)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		return io.ReadAll(resp.Body)
+	}
+	data, err := read("/v2/org/web/blobs/sha256:abc?X-Amz-Signature=secret")
+	want := srv.URL + "/v2/org/web/blobs/sha256:abc is larger than 64 KiB, the most slipway reads of it"
+	if err == nil || err.Error() != want || len(data) > 64<<10 {
+		t.Errorf("%d bytes, error:\n%v\nwant:\n%s", len(data), err, want)
+	}
+	if data, err := read("/small"); err != nil || len(data) != 64<<10 {
+		t.Errorf("exactly the bound: %d bytes, %v", len(data), err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"path"
 	"strings"
 	"sync"
@@ -75,11 +76,12 @@ func newRegistries(o *Options) *registries {
 	return &registries{
 		o: o,
 		secure: sync.OnceValues(func() (*registry.Client, error) {
-			return registry.NewClient(registry.ClientOptWriter(io.Discard), registry.ClientOptHTTPClient(o.HTTPClient),
+			return registry.NewClient(registry.ClientOptWriter(io.Discard), registry.ClientOptHTTPClient(limitedClient(o.HTTPClient, maxChart)),
 				registry.ClientOptCredentialsFile(o.RegistryConfig))
 		}),
 		loopback: sync.OnceValues(func() (*registry.Client, error) {
 			return registry.NewClient(registry.ClientOptWriter(io.Discard), registry.ClientOptPlainHTTP(),
+				registry.ClientOptHTTPClient(limitedClient(&http.Client{Transport: registry.NewTransport(false)}, maxChart)),
 				registry.ClientOptCredentialsFile(o.RegistryConfig))
 		}),
 	}
