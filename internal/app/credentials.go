@@ -157,6 +157,9 @@ Example:
 				}
 				file = p[1:]
 			}
+			if err := checkTimeout(cmd.Duration("timeout")); err != nil {
+				return usageError("%w", err)
+			}
 			printer := ui.New(cmd.Root().ErrWriter, cmd.Bool("quiet"))
 			cred, err := rotate.Run(ctx, rotate.Options{
 				Component: cmd.Args().First(), PasswordFile: file, Timeout: cmd.Duration("timeout"), Kube: kubeOptions(cmd),

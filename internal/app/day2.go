@@ -147,6 +147,9 @@ Examples:
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr"},
 		}, kubeFlags()...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
+			if err := checkTimeout(cmd.Duration("timeout")); err != nil {
+				return usageError("%w", err)
+			}
 			o := teardown.Options{
 				Components: cmd.Args().Slice(), KeepCredentials: cmd.Bool("keep-credentials"),
 				DeleteCRDs: cmd.Bool("delete-crds"), Timeout: cmd.Duration("timeout"), Kube: kubeOptions(cmd),

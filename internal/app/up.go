@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/bootstrap"
 	"github.com/slipwayhq/slipway/internal/kube"
 	"github.com/slipwayhq/slipway/internal/outcome"
+	"github.com/slipwayhq/slipway/internal/plan"
 	"github.com/slipwayhq/slipway/internal/report"
 	"github.com/slipwayhq/slipway/internal/ui"
 )
@@ -146,6 +149,9 @@ func upOptions(cmd *cli.Command) (bootstrap.Options, error) {
 	if cmd.Args().Len() > 0 {
 		return bootstrap.Options{}, usageError("%s takes no arguments, got %q; did you mean --profile %s?", cmd.Name, strings.Join(cmd.Args().Slice(), " "), cmd.Args().First())
 	}
+	if err := checkPlanFlags(cmd); err != nil {
+		return bootstrap.Options{}, err
+	}
 	choices := map[string]string{}
 	for _, group := range []string{"ingress", "gitops"} {
 		if v := cmd.String(group); v != "" {
@@ -159,7 +165,7 @@ func upOptions(cmd *cli.Command) (bootstrap.Options, error) {
 	return bootstrap.Options{
 		Profile: profile, Choices: choices, Without: cmd.StringSlice("without"),
 		Sets: cmd.StringSlice("set"), ValuesFiles: cmd.StringSlice("values"), Passwords: cmd.StringSlice("password"),
-		Domain: cmd.String("domain"), IP: cmd.String("ip"),
+		Domain: cmd.String("domain"), IP: canonicalIP(cmd.String("ip")),
 		ChartMirror: cmd.String("chart-mirror"), ChartsDir: cmd.String("charts-dir"),
 		Offline: cmd.Bool("offline"), CacheDir: cmd.String("cache-dir"),
 		RegistryConfig: cmd.String("registry-config"), RepositoryConfig: cmd.String("repository-config"),
@@ -168,6 +174,45 @@ func upOptions(cmd *cli.Command) (bootstrap.Options, error) {
 		DryRun: cmd.Bool("dry-run"), Timeout: cmd.Duration("timeout"),
 		Kube: kubeOptions(cmd),
 	}, nil
+}
+
+// checkPlanFlags refuses values of --ip, --domain and --timeout that
+// parse but cannot work (issue 17, item 8), all together, before a
+// cluster is created or a chart is looked at. Defaults are valid; a
+// command without one of these flags (bundle create) has nothing to check.
+func checkPlanFlags(cmd *cli.Command) error {
+	var errs []error
+	if cmd.IsSet("ip") && cmd.String("ip") != "auto" {
+		errs = append(errs, plan.CheckIP(cmd.String("ip")))
+	}
+	if cmd.IsSet("domain") {
+		errs = append(errs, plan.CheckDomain(cmd.String("domain")))
+	}
+	if cmd.IsSet("timeout") {
+		errs = append(errs, checkTimeout(cmd.Duration("timeout")))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return usageError("%w", err)
+	}
+	return nil
+}
+
+// canonicalIP spells an address the way resolvers answer it (2001:db8::1,
+// not 2001:DB8:0::1), so preflight's DNS check compares like with like;
+// "auto" stays as it is.
+func canonicalIP(ip string) string {
+	if a, err := netip.ParseAddr(ip); err == nil {
+		return a.Unmap().String()
+	}
+	return ip
+}
+
+// checkTimeout refuses a budget that has run out before anything starts.
+func checkTimeout(d time.Duration) error {
+	if d <= 0 {
+		return fmt.Errorf("--timeout %s: the time to wait must be positive, e.g. --timeout 20m", d)
+	}
+	return nil
 }
 
 // exitCodeFor maps bootstrap errors onto the documented exit codes.

@@ -84,7 +84,7 @@ func providedPassword(ctx context.Context, p *Prepared, sources map[string]passw
 	if !ok {
 		return "", outcome.Input(fmt.Errorf("--password %s=secret:%s/%s: the secret has no key %q (keys: %s)", comp, src.secretNS, src.secret, src.secretKey, strings.Join(slices.Sorted(maps.Keys(sec.Data)), ", ")))
 	}
-	return string(pw), nil
+	return credentials.CheckPassword(fmt.Sprintf("--password %s=secret:%s/%s", comp, src.secretNS, src.secret), string(pw))
 }
 
 // buildPlan derives the values that depend on credentials and calls the

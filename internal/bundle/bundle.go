@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/slipwayhq/slipway/internal/digest"
+	"github.com/slipwayhq/slipway/internal/limit"
 	"github.com/slipwayhq/slipway/internal/lock"
 )
 
@@ -27,10 +28,12 @@ const (
 	chartsDir  = "charts"
 )
 
-// Limits against a hostile or runaway archive.
+// Limits against a hostile or runaway archive: a chart entry, and all
+// entries together. The lock and images.txt have bounds of their own
+// (limit.Lock, limit.Images), enforced while they are read.
 const (
-	maxFile  = 256 << 20
-	maxTotal = 2 << 30
+	maxFile  = limit.Chart
+	maxTotal = limit.Bundle
 )
 
 // Chart is one chart to put in a bundle: its lock entry and where it is
@@ -161,11 +164,11 @@ func Read(file, dest string) (*Contents, error) {
 		switch {
 		case name == LockName:
 			var err error
-			lockData, err = io.ReadAll(r)
+			lockData, err = limit.ReadAll(r, limit.Lock, file+":"+LockName)
 			return err
 		case name == ImagesName:
 			var err error
-			images, err = io.ReadAll(r)
+			images, err = limit.ReadAll(r, limit.Images, file+":"+ImagesName)
 			return err
 		case strings.HasPrefix(name, chartsDir+"/"):
 			dst := filepath.Join(dest, filepath.FromSlash(name))
@@ -237,7 +240,7 @@ func Images(file string) ([]string, error) {
 		}
 		found = true
 		var err error
-		images, err = io.ReadAll(r)
+		images, err = limit.ReadAll(r, limit.Images, file+":"+ImagesName)
 		return err
 	})
 	if err != nil {
@@ -297,6 +300,10 @@ func walk(file string, fn func(name string, r io.Reader, size int64) error) erro
 			return corrupt(file, fmt.Errorf("entry %q is too large", h.Name))
 		}
 		if err := fn(name, io.LimitReader(tr, h.Size), h.Size); err != nil {
+			var tl *limit.TooLargeError
+			if errors.As(err, &tl) { // names the entry already
+				return corrupt(file, err)
+			}
 			return corrupt(file, fmt.Errorf("%s: %w", name, err))
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/slipwayhq/slipway/internal/kube"
+	"github.com/slipwayhq/slipway/internal/limit"
 	repo "helm.sh/helm/v4/pkg/repo/v1"
 	"sigs.k8s.io/yaml"
 )
@@ -156,7 +156,9 @@ func (h *httpGetter) client(e *repo.Entry) (*http.Client, error) {
 // does not exist) are retried with doubling backoff; 404, 401 and 403 are
 // answers and fail at once, the last two saying how to log in. auth, when
 // not nil, is the repositories.yaml entry whose login and TLS files apply.
-func (h *httpGetter) get(ctx context.Context, u string, auth *repo.Entry) ([]byte, error) {
+// The body is read up to max bytes; a longer one fails at once, naming
+// the URL and the bound (a *limit.TooLargeError), without another try.
+func (h *httpGetter) get(ctx context.Context, u string, auth *repo.Entry, max int64) ([]byte, error) {
 	client, err := h.client(auth)
 	if err != nil {
 		return nil, err
@@ -172,7 +174,7 @@ func (h *httpGetter) get(ctx context.Context, u string, auth *repo.Entry) ([]byt
 			}
 			backoff *= 2
 		}
-		data, retry, err := h.try(ctx, client, u, auth)
+		data, retry, err := h.try(ctx, client, u, auth, max)
 		if err == nil {
 			return data, nil
 		}
@@ -186,7 +188,7 @@ func (h *httpGetter) get(ctx context.Context, u string, auth *repo.Entry) ([]byt
 
 // try is one request of get; retry says whether its error is worth
 // another.
-func (h *httpGetter) try(ctx context.Context, client *http.Client, u string, auth *repo.Entry) (data []byte, retry bool, err error) {
+func (h *httpGetter) try(ctx context.Context, client *http.Client, u string, auth *repo.Entry, max int64) (data []byte, retry bool, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, false, err
@@ -198,8 +200,9 @@ func (h *httpGetter) try(ctx context.Context, client *http.Client, u string, aut
 	if err != nil {
 		return nil, kube.Transient(err), err
 	}
-	data, err = io.ReadAll(resp.Body)
+	data, err = limit.ReadAll(resp.Body, max, u)
 	resp.Body.Close()
+	var tl *limit.TooLargeError
 	switch {
 	case resp.StatusCode >= 500:
 		return nil, true, fmt.Errorf("GET %s: %s", u, resp.Status)
@@ -213,6 +216,8 @@ func (h *httpGetter) try(ctx context.Context, client *http.Client, u string, aut
 		return nil, false, fmt.Errorf("GET %s: %s: %s", u, resp.Status, hint)
 	case resp.StatusCode != http.StatusOK:
 		return nil, false, fmt.Errorf("GET %s: %s", u, resp.Status)
+	case errors.As(err, &tl):
+		return nil, false, err
 	case err != nil: // the body was cut short
 		return nil, kube.Transient(err), err
 	}

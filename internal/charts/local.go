@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -13,22 +14,52 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/slipwayhq/slipway/internal/digest"
+	"github.com/slipwayhq/slipway/internal/outcome"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
-	"sigs.k8s.io/yaml"
 )
 
 // dirSource is one chart in a --charts-dir: a <name>/ chart directory or
 // <name>-<version>.tgz archives.
 type dirSource struct{ dir, name string }
 
+// resolve lists the versions of s.name in the directory. Name and
+// version come from each chart's own Chart.yaml, never from the file
+// name alone: a ciserver-1.9.9.tgz holding another chart was reported
+// and locked as ciserver@1.9.9 (issue 17, item 9). An archive whose file
+// name and Chart.yaml disagree is refused; one that is plainly another
+// chart (web-server-1.0.0.tgz, matched by web-*.tgz) is skipped.
 func (s dirSource) resolve(_ context.Context, want constraint) (Resolved, error) {
 	candidates := map[string]string{} // version -> path
-	if ver, err := chartVersion(filepath.Join(s.dir, s.name)); err == nil {
-		candidates[ver] = filepath.Join(s.dir, s.name)
+	if dir := filepath.Join(s.dir, s.name); exists(filepath.Join(dir, "Chart.yaml")) {
+		if err := regularTree(dir); err != nil {
+			return Resolved{}, err
+		}
+		name, ver, err := chartMeta(dir)
+		if err != nil {
+			return Resolved{}, fmt.Errorf("--charts-dir %s: %w", dir, err)
+		}
+		if name != s.name {
+			return Resolved{}, outcome.Input(fmt.Errorf("--charts-dir: %s/ holds chart %q (its Chart.yaml), not %q as the directory name says; rename the directory or remove it", dir, name, s.name))
+		}
+		candidates[ver] = dir
 	}
 	archives, _ := filepath.Glob(filepath.Join(s.dir, s.name+"-*.tgz"))
 	for _, a := range archives {
-		candidates[strings.TrimSuffix(strings.TrimPrefix(filepath.Base(a), s.name+"-"), ".tgz")] = a
+		file := filepath.Base(a)
+		name, ver, err := chartMeta(a)
+		if err != nil {
+			return Resolved{}, fmt.Errorf("--charts-dir %s: %w", a, err)
+		}
+		switch {
+		case name+"-"+ver+".tgz" == file && name != s.name:
+			continue // another chart whose name begins with s.name-
+		case name+"-"+ver+".tgz" != file:
+			return Resolved{}, outcome.Input(fmt.Errorf("--charts-dir: %s holds chart %s@%s (its Chart.yaml), not what its file name says; rename it %s-%s.tgz or remove it", a, name, ver, name, ver))
+		}
+		if prev, dup := candidates[ver]; dup {
+			return Resolved{}, outcome.Input(fmt.Errorf("--charts-dir: %s and %s are both %s@%s; keep one", prev, a, name, ver))
+		}
+		candidates[ver] = a
 	}
 	if len(candidates) == 0 {
 		return Resolved{}, fmt.Errorf("chart %q not found in --charts-dir %s (want %s/%s/ or %s/%s-<version>.tgz)", s.name, s.dir, s.dir, s.name, s.dir, s.name)
@@ -46,16 +77,42 @@ func (s dirSource) resolve(_ context.Context, want constraint) (Resolved, error)
 
 func (dirSource) fetch(_ context.Context, r Resolved) (Fetched, error) { return localFetch(r) }
 
-func chartVersion(dir string) (string, error) {
-	data, err := os.ReadFile(filepath.Join(dir, "Chart.yaml"))
+// regularTree refuses a chart directory holding a symlink (or anything
+// but regular files and directories) before Helm's loader, which follows
+// links, reads it; digest.Files says why. A path that is not a directory
+// (an archive) passes: its digest covers its bytes.
+func regularTree(p string) error {
+	if st, err := os.Lstat(p); err != nil || (!st.IsDir() && st.Mode()&fs.ModeSymlink == 0) {
+		return nil // missing (reported by whoever reads it) or an archive
+	}
+	_, err := digest.Files(p)
+	return refuseIrregular(err)
+}
+
+// refuseIrregular marks a chart directory digest.Files refused as bad
+// input: nothing was installed, and the user can fix it.
+func refuseIrregular(err error) error {
+	var ie *digest.IrregularError
+	if errors.As(err, &ie) {
+		return outcome.Input(err)
+	}
+	return err
+}
+
+// exists is true for anything at p, a dangling link included.
+func exists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
+}
+
+// chartMeta is the name and version a chart directory or archive's
+// Chart.yaml declares, as Helm's loader reads them.
+func chartMeta(p string) (name, version string, err error) {
+	ch, err := loader.Load(p)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	var meta struct{ Version string }
-	if err := yaml.Unmarshal(data, &meta); err != nil {
-		return "", err
-	}
-	return meta.Version, nil
+	return ch.Metadata.Name, ch.Metadata.Version, nil
 }
 
 // pathSource is a chart path of a profile: one of slipway's embedded
@@ -76,6 +133,9 @@ func (s pathSource) resolve(_ context.Context, want constraint) (Resolved, error
 			}
 			p = dir
 		}
+	}
+	if err := regularTree(p); err != nil {
+		return Resolved{}, err
 	}
 	ch, err := loader.Load(p)
 	if err != nil {
@@ -99,7 +159,10 @@ func localFetch(r Resolved) (Fetched, error) {
 	}
 	if st.IsDir() {
 		d, err := digest.Dir(r.Ref)
-		return Fetched{Path: r.Ref, Digest: d, Dir: true}, err
+		if err != nil {
+			return Fetched{}, refuseIrregular(err)
+		}
+		return Fetched{Path: r.Ref, Digest: d, Dir: true}, nil
 	}
 	d, err := digest.File(r.Ref)
 	return Fetched{Path: r.Ref, Digest: d}, err

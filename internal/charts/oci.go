@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"path"
 	"strings"
 	"sync"
@@ -75,11 +76,12 @@ func newRegistries(o *Options) *registries {
 	return &registries{
 		o: o,
 		secure: sync.OnceValues(func() (*registry.Client, error) {
-			return registry.NewClient(registry.ClientOptWriter(io.Discard), registry.ClientOptHTTPClient(o.HTTPClient),
+			return registry.NewClient(registry.ClientOptWriter(io.Discard), registry.ClientOptHTTPClient(limitedClient(o.HTTPClient, maxChart)),
 				registry.ClientOptCredentialsFile(o.RegistryConfig))
 		}),
 		loopback: sync.OnceValues(func() (*registry.Client, error) {
 			return registry.NewClient(registry.ClientOptWriter(io.Discard), registry.ClientOptPlainHTTP(),
+				registry.ClientOptHTTPClient(limitedClient(&http.Client{Transport: registry.NewTransport(false)}, maxChart)),
 				registry.ClientOptCredentialsFile(o.RegistryConfig))
 		}),
 	}
@@ -87,15 +89,26 @@ func newRegistries(o *Options) *registries {
 
 // client is the registry client for an oci:// reference.
 func (g *registries) client(ref string) (*registry.Client, error) {
-	host := ociHost(ref)
-	h, _, err := net.SplitHostPort(host)
-	if err != nil {
-		h = host
-	}
-	if h == "localhost" || strings.HasPrefix(h, "127.") || h == "::1" {
+	if isLoopback(ociHost(ref)) {
 		return g.loopback()
 	}
 	return g.secure()
+}
+
+// isLoopback reports whether a registry host[:port] is this machine:
+// "localhost" or a loopback IP address. Only such a registry is spoken to
+// over plain HTTP, with the login attached; a prefix test on the name
+// sent oci://127.evil.example/… over plain HTTP (issue 17, item 9).
+func isLoopback(host string) bool {
+	h, _, err := net.SplitHostPort(host)
+	if err != nil {
+		h = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	}
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 // ociHost is the registry host[:port] of an oci:// reference.

@@ -2,12 +2,14 @@ package charts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"sync"
 
 	"github.com/slipwayhq/slipway/internal/digest"
+	"github.com/slipwayhq/slipway/internal/limit"
 	repo "helm.sh/helm/v4/pkg/repo/v1"
 	"sigs.k8s.io/yaml"
 )
@@ -77,11 +79,16 @@ func (s repoSource) resolved(e *repo.ChartVersion) (Resolved, error) {
 	return r, nil
 }
 
+// maxIndex and maxChart bound an index.yaml and a chart download
+// (limit.Index, limit.Chart); variables so that a test need not send
+// 64 MiB.
+var maxIndex, maxChart int64 = limit.Index, limit.Chart
+
 // fetch downloads r's archive with the repository's login when it is on
 // the repository's host.
 func (s repoSource) fetch(ctx context.Context, r Resolved) (Fetched, error) {
 	return s.l.download(ctx, r, func(ctx context.Context) ([]byte, error) {
-		return s.l.http.get(ctx, r.Ref, s.l.http.archiveAuth(s.url, r.Ref))
+		return s.l.http.get(ctx, r.Ref, s.l.http.archiveAuth(s.url, r.Ref), maxChart)
 	})
 }
 
@@ -140,7 +147,11 @@ func (l *Locator) downloadIndex(ctx context.Context, repoURL string) (*repo.Inde
 	if err != nil {
 		return nil, fmt.Errorf("repository URL %q: %w", repoURL, err)
 	}
-	data, err := l.http.get(ctx, u, l.http.entry(repoURL))
+	data, err := l.http.get(ctx, u, l.http.entry(repoURL), maxIndex)
+	var tl *limit.TooLargeError
+	if errors.As(err, &tl) {
+		return nil, fmt.Errorf("repository %s: %w", repoURL, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("repository %s: %w; check that it is reachable, or use --chart-mirror URL or --charts-dir DIR", repoURL, err)
 	}

@@ -32,26 +32,13 @@ func Valid(d string) bool {
 // Dir is the content digest of a chart directory: sha256 over every
 // regular file, in path order, as "<slash path>\x00<size>\x00<bytes>".
 // Modes, times and empty directories do not count, so the same chart
-// gives the same digest wherever it is extracted.
+// gives the same digest wherever it is extracted. A directory holding
+// anything else is refused (see Files).
 func Dir(dir string) (string, error) {
-	var files []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.Type().IsRegular() {
-			rel, err := filepath.Rel(dir, p)
-			if err != nil {
-				return err
-			}
-			files = append(files, filepath.ToSlash(rel))
-		}
-		return nil
-	})
+	files, err := Files(dir)
 	if err != nil {
 		return "", err
 	}
-	slices.Sort(files)
 	h := sha256.New()
 	for _, rel := range files {
 		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
@@ -62,6 +49,52 @@ func Dir(dir string) (string, error) {
 		h.Write(data)
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Files lists the regular files of a chart directory (slash paths, sorted)
+// and refuses a directory holding anything else, the directory itself
+// included. Helm's loader follows symlinks, which Dir would not hash: a
+// symlinked template added after locking was rendered under the locked
+// digest (issue 17, item 3). So a chart directory holds only regular
+// files and directories, and what Dir hashes is exactly what Helm loads.
+func Files(dir string) ([]string, error) {
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.Type().IsRegular():
+			rel, err := filepath.Rel(dir, p)
+			if err != nil {
+				return err
+			}
+			files = append(files, filepath.ToSlash(rel))
+		case !d.IsDir():
+			return &IrregularError{Dir: dir, Path: p, Symlink: d.Type()&fs.ModeSymlink != 0}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(files)
+	return files, nil
+}
+
+// IrregularError is a chart directory holding a symlink, a device, a
+// pipe or a socket at Path.
+type IrregularError struct {
+	Dir, Path string
+	Symlink   bool
+}
+
+func (e *IrregularError) Error() string {
+	what := "is not a regular file"
+	if e.Symlink {
+		what = "is a symlink"
+	}
+	return fmt.Sprintf("chart directory %s: %s %s; a chart directory may hold only regular files and directories (Helm would follow a link its digest does not cover): replace it with the file itself", e.Dir, e.Path, what)
 }
 
 // File is the sha256 of a file's bytes.

@@ -67,3 +67,29 @@ func TestWriteFileAtomic(t *testing.T) {
 		t.Errorf("temp files left beside %s: %v", p, entries)
 	}
 }
+
+// TestDirRefusesSymlinks: Helm's loader follows a symlink that Dir would
+// not hash (issue 17, item 3), so a chart directory holding one has no
+// digest.
+func TestDirRefusesSymlinks(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "templates"), 0o755)
+	os.WriteFile(filepath.Join(dir, "Chart.yaml"), []byte("name: a"), 0o600)
+	outside := filepath.Join(t.TempDir(), "rbac.yaml")
+	os.WriteFile(outside, []byte("kind: ClusterRoleBinding"), 0o600)
+	link := filepath.Join(dir, "templates", "rbac.yaml")
+	if err := os.Symlink(outside, link); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Dir(dir)
+	want := "chart directory " + dir + ": " + link + " is a symlink; a chart directory may hold only regular files and directories (Helm would follow a link its digest does not cover): replace it with the file itself"
+	if err == nil || err.Error() != want {
+		t.Errorf("error:\n%v\nwant:\n%s", err, want)
+	}
+	// The directory itself a link: refused too, not hashed as empty.
+	root := filepath.Join(t.TempDir(), "chart")
+	os.Symlink(filepath.Join(dir, "templates"), root)
+	if _, err := Dir(root); err == nil || !strings.Contains(err.Error(), root+" is a symlink") {
+		t.Errorf("a linked chart directory: %v", err)
+	}
+}

@@ -4,12 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"slices"
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/slipwayhq/slipway/internal/digest"
+	"github.com/slipwayhq/slipway/internal/limit"
 	"sigs.k8s.io/yaml"
 )
 
@@ -139,8 +139,12 @@ func (f *File) Encode() ([]byte, error) {
 
 // Read loads a lock file.
 func Read(path string) (*File, error) {
-	data, err := os.ReadFile(path)
+	data, err := limit.ReadFile(path, limit.Lock, "lock file")
+	var tl *limit.TooLargeError
 	if err != nil {
+		if errors.As(err, &tl) {
+			return nil, err
+		}
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("lock file %s does not exist; write one with `slipway up --lock %s`", path, path)
 		}

@@ -171,11 +171,6 @@ type Error struct{ Problems []string }
 
 func (e *Error) Error() string { return strings.Join(e.Problems, "\n") }
 
-// Hostname is <prefix>.<ip>.<domain>, the sslip.io convention.
-func Hostname(prefix, ip, domain string) string {
-	return strings.Join([]string{prefix, ip, strings.TrimPrefix(domain, ".")}, ".")
-}
-
 // Levels groups releases by depth in the needs graph: every release in
 // level n needs only releases in levels < n. Releases in one level can be
 // applied in parallel. The profile has been validated to be acyclic.

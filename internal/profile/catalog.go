@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
+
+	"github.com/slipwayhq/slipway/internal/limit"
 )
 
 // Catalog is the set of embedded profiles: <name>/<version>.yaml files.
@@ -107,8 +109,12 @@ func IsPath(ref string) bool {
 // `name@~1.0` (highest version matching), or a file path.
 func (c *Catalog) Resolve(ref string) (*Profile, error) {
 	if IsPath(ref) {
-		data, err := os.ReadFile(ref)
-		if err != nil {
+		data, err := limit.ReadFile(ref, limit.Profile, "profile file")
+		var tl *limit.TooLargeError
+		switch {
+		case errors.As(err, &tl):
+			return nil, err
+		case err != nil:
 			return nil, fmt.Errorf("profile file: %w", err)
 		}
 		p, err := Decode(ref, data)

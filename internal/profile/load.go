@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v4"
 )
@@ -30,7 +32,7 @@ func Decode(file string, data []byte) (*Profile, error) {
 	apiVersion, kind := scalar(doc, "apiVersion"), scalar(doc, "kind")
 	if apiVersion != APIVersion || kind != Kind {
 		return nil, &ValidationError{Problems: []Problem{{File: file, Line: doc.Line, Field: "apiVersion",
-			Message: fmt.Sprintf("unsupported apiVersion %q and kind %q: this slipway reads apiVersion: %s, kind: %s", apiVersion, kind, APIVersion, Kind)}}}
+			Message: fmt.Sprintf("unsupported apiVersion %q and kind %q: this slipway reads apiVersion: %s, kind: %s", Excerpt(apiVersion), Excerpt(kind), APIVersion, Kind)}}}
 	}
 	var problems []Problem
 	unknownFields(doc, reflect.TypeOf(Profile{}), "", func(line int, field, msg string) {
@@ -46,9 +48,58 @@ func Decode(file string, data []byte) (*Profile, error) {
 	p.File = file
 	p.ApplyDefaults()
 	if err := p.Validate(); err != nil {
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			for i, pr := range ve.Problems {
+				if pr.Line == 0 && pr.Field != "" {
+					ve.Problems[i].Line = lineOf(doc, pr.Field)
+				}
+			}
+		}
 		return nil, err
 	}
 	return &p, nil
+}
+
+// lineOf is the line of the key a field path like components[1].chart.version
+// names in the document, or 0 when the path is not all there (a required
+// field left out): the message then names the field alone.
+func lineOf(doc *yaml.Node, field string) int {
+	n, line := doc, 0
+	for _, part := range strings.Split(field, ".") {
+		key, rest, _ := strings.Cut(part, "[")
+		var found bool
+		if n, found = lookup(n, key); !found {
+			return 0
+		}
+		line = n.Line
+		for rest != "" {
+			idx, after, ok := strings.Cut(rest, "]")
+			i, err := strconv.Atoi(idx)
+			if !ok || err != nil || n.Kind != yaml.SequenceNode || i < 0 || i >= len(n.Content) {
+				return 0
+			}
+			n, line = n.Content[i], n.Content[i].Line
+			rest = strings.TrimPrefix(after, "[")
+		}
+	}
+	return line
+}
+
+// lookup is the value of key in mapping m; the returned node carries the
+// key's line, where a reader looks for it.
+func lookup(m *yaml.Node, key string) (*yaml.Node, bool) {
+	if m.Kind != yaml.MappingNode {
+		return nil, false
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			v := *m.Content[i+1]
+			v.Line = m.Content[i].Line
+			return &v, true
+		}
+	}
+	return nil, false
 }
 
 func scalar(m *yaml.Node, key string) string {
@@ -60,14 +111,36 @@ func scalar(m *yaml.Node, key string) string {
 	return ""
 }
 
+// nodeKind names what a document is instead of a mapping. A scalar is
+// not quoted: a file that is not a profile at all (a token file,
+// /etc/passwd) is one scalar, and its content must not reach the error.
 func nodeKind(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.SequenceNode:
 		return "a list"
 	case yaml.ScalarNode:
-		return fmt.Sprintf("%q", n.Value)
+		return "plain text (not shown): is this a profile file?"
 	}
 	return "something else"
+}
+
+// excerptMax is how much of a value read from a file an error may quote.
+const excerptMax = 24
+
+// Excerpt shortens a value read from a file for an error message: at most
+// excerptMax bytes (cut at a rune boundary) and "…". Messages quote values
+// so the reader can find them; the position beside it says where the rest
+// is. A longer value is more likely a secret pasted in the wrong file
+// than a typo, and errors end up in CI logs.
+func Excerpt(s string) string {
+	if len(s) <= excerptMax {
+		return s
+	}
+	cut := excerptMax
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // unknownFields walks a YAML node alongside the Go type it decodes into and
@@ -94,7 +167,7 @@ func unknownFields(n *yaml.Node, t reflect.Type, path string, report func(line i
 			key, val := n.Content[i], n.Content[i+1]
 			ft, ok := fields[key.Value]
 			if !ok {
-				report(key.Line, join(path, key.Value), fmt.Sprintf("unknown field %q%s (known: %s)", key.Value, suggest(key.Value, names), strings.Join(names, ", ")))
+				report(key.Line, join(path, Excerpt(key.Value)), fmt.Sprintf("unknown field %q%s (known: %s)", Excerpt(key.Value), suggest(key.Value, names), strings.Join(names, ", ")))
 				continue
 			}
 			unknownFields(val, ft, join(path, key.Value), report)

@@ -13,29 +13,37 @@ import (
 func TestDecodeInvalid(t *testing.T) {
 	cases := map[string]string{
 		"invalid-unknown-field.yaml":    `invalid profile: testdata/invalid-unknown-field.yaml:9: components[0].namespce: unknown field "namespce", did you mean "namespace"? (known: name, group, option, ingressClass, chart, namespace, release, needs, dependentsStart, values, host, credentials, secrets, warning, enabledBy)`,
-		"invalid-dependents-start.yaml": `invalid profile: testdata/invalid-dependents-start.yaml: components[0].dependentsStart: "applied" is not a choice: ready (the default: dependents wait until it is Ready) or installed (dependents start once its release is applied)`,
+		"invalid-dependents-start.yaml": `invalid profile: testdata/invalid-dependents-start.yaml:10: components[0].dependentsStart: "applied" is not a choice: ready (the default: dependents wait until it is Ready) or installed (dependents start once its release is applied)`,
 		"invalid-secrets.yaml": `invalid profile: 6 problems:
-  testdata/invalid-secrets.yaml: components[0].secrets[0].length: 8 is too short: at least 16
-  testdata/invalid-secrets.yaml: components[0].secrets[1].name: secret "agent-redis" is listed twice
-  testdata/invalid-secrets.yaml: components[0].secrets[1].key: required: a Secret data key (letters, digits, '-', '_', '.'), got "a/b"
-  testdata/invalid-secrets.yaml: components[0].secrets[2].name: "agent-admin" is the credentials Secret of agent: give the generated Secret another name
-  testdata/invalid-secrets.yaml: components[0].secrets[3].name: "Agent_Cache" is not a valid Secret name
+  testdata/invalid-secrets.yaml:17: components[0].secrets[0].length: 8 is too short: at least 16
+  testdata/invalid-secrets.yaml:18: components[0].secrets[1].name: secret "agent-redis" is listed twice
+  testdata/invalid-secrets.yaml:19: components[0].secrets[1].key: required: a Secret data key (letters, digits, '-', '_', '.'), got "a/b"
+  testdata/invalid-secrets.yaml:20: components[0].secrets[2].name: "agent-admin" is the credentials Secret of agent: give the generated Secret another name
+  testdata/invalid-secrets.yaml:22: components[0].secrets[3].name: "Agent_Cache" is not a valid Secret name
   testdata/invalid-secrets.yaml: components[0].secrets[3].key: required: a Secret data key (letters, digits, '-', '_', '.'), got ""`,
 		"invalid-host.yaml": `invalid profile: 4 problems:
-  testdata/invalid-host.yaml: components[0].host.prefix: "Agent" is not a valid host name label
-  testdata/invalid-host.yaml: components[0].host: "configs.cm.url[0]" is not a dotted values path like controller.ingress.hostName
-  testdata/invalid-host.yaml: components[0].host: "global.domain" is listed twice: a values path receives one of hostname, ingress class or URL
+  testdata/invalid-host.yaml:11: components[0].host.prefix: "Agent" is not a valid host name label
+  testdata/invalid-host.yaml:10: components[0].host: "configs.cm.url[0]" is not a dotted values path like controller.ingress.hostName
+  testdata/invalid-host.yaml:10: components[0].host: "global.domain" is listed twice: a values path receives one of hostname, ingress class or URL
   testdata/invalid-host.yaml: components[1].host.paths: name at least one values path that receives the hostname`,
-		"invalid-constraint.yaml": `invalid profile: testdata/invalid-constraint.yaml: components[0].chart.version: invalid semver constraint "~5.x.y": improper constraint: "~5.x.y"`,
+		"invalid-values.yaml": `invalid profile: 7 problems:
+  testdata/invalid-values.yaml:9: components[0].namespace: required: a valid namespace name (a DNS label of at most 63 characters), got "a-namespace-name-that-is…"
+  testdata/invalid-values.yaml:11: components[0].credentials.length: 73 is too long: at most 72 (bcrypt reads only the first 72 bytes)
+  testdata/invalid-values.yaml:15: components[1].namespace: "kube-system" belongs to Kubernetes: give the component a namespace of its own (down deletes it)
+  testdata/invalid-values.yaml:17: components[1].credentials.digits: -10 is negative: say how many digits, or leave it out for 4
+  testdata/invalid-values.yaml:18: components[1].credentials.symbols: -1 is negative: say how many symbols, or leave it out for 2
+  testdata/invalid-values.yaml:22: components[2].namespace: "default" belongs to Kubernetes: give the component a namespace of its own (down deletes it)
+  testdata/invalid-values.yaml:25: components[3].namespace: required: a valid namespace name (a DNS label of at most 63 characters), got "a.b"`,
+		"invalid-constraint.yaml": `invalid profile: testdata/invalid-constraint.yaml:8: components[0].chart.version: invalid semver constraint "~5.x.y": improper constraint: "~5.x.y"`,
 		"invalid-needs.yaml": `invalid profile: 2 problems:
-  testdata/invalid-needs.yaml: components[0].needs: "nope" is neither a component nor a group of this profile
-  testdata/invalid-needs.yaml: components: needs form a cycle: a → b → a`,
+  testdata/invalid-needs.yaml:10: components[0].needs: "nope" is neither a component nor a group of this profile
+  testdata/invalid-needs.yaml:6: components: needs form a cycle: a → b → a`,
 		"invalid-sources.yaml": `invalid profile: 5 problems:
-  testdata/invalid-sources.yaml: version: "1.0" is not a semantic version like 1.0.0
-  testdata/invalid-sources.yaml: components[0].chart: no chart source: set repo and name, oci, or path
-  testdata/invalid-sources.yaml: components[1].chart: more than one chart source: set only one of repo+name, oci, path
-  testdata/invalid-sources.yaml: components[2].name: duplicate component "two" (also components[1])
-  testdata/invalid-sources.yaml: components[2].chart.oci: "ghcr.io/x/y" is not an OCI chart reference like oci://ghcr.io/org/charts/name (the version goes in chart.version)`,
+  testdata/invalid-sources.yaml:4: version: "1.0" is not a semantic version like 1.0.0
+  testdata/invalid-sources.yaml:8: components[0].chart: no chart source: set repo and name, oci, or path
+  testdata/invalid-sources.yaml:11: components[1].chart: more than one chart source: set only one of repo+name, oci, path
+  testdata/invalid-sources.yaml:13: components[2].name: duplicate component "two" (also components[1])
+  testdata/invalid-sources.yaml:14: components[2].chart.oci: "ghcr.io/x/y" is not an OCI chart reference like oci://ghcr.io/org/charts/name (the version goes in chart.version)`,
 		"invalid-apiversion.yaml": `invalid profile: testdata/invalid-apiversion.yaml:1: apiVersion: unsupported apiVersion "slipway.dev/v2" and kind "Profile": this slipway reads apiVersion: slipway.dev/v1alpha1, kind: Profile`,
 		"invalid-yaml.yaml":       `invalid profile: testdata/invalid-yaml.yaml:6:4: not valid YAML: did not find expected '-' indicator (while parsing a block collection at line 5, column 3)`,
 	}

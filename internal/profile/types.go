@@ -123,8 +123,14 @@ type Inject struct {
 
 // Credential defaults.
 const (
-	DefaultLength  = 24
-	MinLength      = 16
+	DefaultLength = 24
+	MinLength     = 16
+	// MaxLength is the longest admin password: bcrypt reads at most 72
+	// bytes, and a longer password, once stored, fails every later up
+	// of a chart that takes a hash. It holds for every component, not
+	// only today's bcrypt ones, so a password stays usable if a chart
+	// moves to a hash.
+	MaxLength      = 72
 	DefaultDigits  = 4
 	DefaultSymbols = 2
 	// DefaultSecretLength is the length of a generated internal value.

@@ -47,6 +47,11 @@ func (e *ValidationError) Error() string {
 	return fmt.Sprintf("invalid profile: %d problems:\n  %s", len(lines), strings.Join(lines, "\n  "))
 }
 
+// reservedNamespaces are Kubernetes' own: a component there would be
+// installed among the system's workloads, and down deletes a component's
+// namespace.
+var reservedNamespaces = []string{"default", "kube-node-lease", "kube-public", "kube-system"}
+
 var (
 	dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 	// secretKey is what a Secret's data key may be.
@@ -102,8 +107,11 @@ func (p *Profile) Validate() error {
 			add(f+".ingressClass", "only components of group ingress provide an ingress class")
 		}
 		validateChart(c.Chart, f+".chart", add)
-		if !dnsLabel.MatchString(c.Namespace) {
-			add(f+".namespace", "required: a valid namespace name, got %q", c.Namespace)
+		switch {
+		case !dnsLabel.MatchString(c.Namespace) || len(c.Namespace) > 63:
+			add(f+".namespace", "required: a valid namespace name (a DNS label of at most 63 characters), got %q", Excerpt(c.Namespace))
+		case slices.Contains(reservedNamespaces, c.Namespace):
+			add(f+".namespace", "%q belongs to Kubernetes: give the component a namespace of its own (down deletes it)", c.Namespace)
 		}
 		if c.Release != "" && (!dnsLabel.MatchString(c.Release) || len(c.Release) > 53) {
 			add(f+".release", "%q is not a valid Helm release name", c.Release)
@@ -123,6 +131,15 @@ func (p *Profile) Validate() error {
 			cf := f + ".credentials"
 			if cr.Length < MinLength {
 				add(cf+".length", "%d is too short: at least %d", cr.Length, MinLength)
+			}
+			if cr.Length > MaxLength {
+				add(cf+".length", "%d is too long: at most %d (bcrypt reads only the first %d bytes)", cr.Length, MaxLength, MaxLength)
+			}
+			if cr.Digits < 0 {
+				add(cf+".digits", "%d is negative: say how many digits, or leave it out for %d", cr.Digits, DefaultDigits)
+			}
+			if cr.Symbols < 0 {
+				add(cf+".symbols", "%d is negative: say how many symbols, or leave it out for %d", cr.Symbols, DefaultSymbols)
 			}
 			if cr.Digits+cr.Symbols > cr.Length/2 {
 				add(cf, "digits + symbols (%d) must be at most half the length (%d)", cr.Digits+cr.Symbols, cr.Length)

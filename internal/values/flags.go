@@ -3,12 +3,12 @@ package values
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"helm.sh/helm/v4/pkg/strvals"
 	"sigs.k8s.io/yaml"
 
+	"github.com/slipwayhq/slipway/internal/limit"
 	"github.com/slipwayhq/slipway/internal/profile"
 )
 
@@ -70,7 +70,7 @@ func ParseFlags(sets, files []string) (Overrides, error) {
 // message with line and column, then the file is decoded as Helm does
 // (sigs.k8s.io/yaml), so values mean the same as with helm -f.
 func readFile(comp, path string) (map[string]any, error) {
-	data, err := os.ReadFile(path)
+	data, err := limit.ReadFile(path, limit.Values, "")
 	if err != nil {
 		return nil, fmt.Errorf("-f %s=%s: %w", comp, path, err)
 	}
