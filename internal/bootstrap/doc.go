@@ -16,11 +16,12 @@
 //	    memory) → plan (package plan, pure) → preflight (preflight.go)
 //	  It returns an immutable Prepared and the Deps that reach the cluster
 //	  (deps.go: small interfaces for releases, Secrets, namespaces,
-//	  readiness, the inventory, the clock and DNS).
+//	  readiness, served CRDs, the inventory, the clock and DNS).
 //	schedule (schedule.go): a function over the plan's needs; a release
 //	  starts once what it needs is Ready (or installed), independent ones
 //	  at once. Each runs through the installer (install.go): namespace,
-//	  Secrets, repair of a pending release, Helm upgrade-or-install or
+//	  Secrets, repair of a pending release, the CRDs its chart needs from
+//	  another component's controller (crds.go), Helm upgrade-or-install or
 //	  nothing when unchanged, then the readiness wait.
 //	report (report.go): one row per release with its outcome; logins only
 //	  when everything is ready. --lock is written on success.
