@@ -72,9 +72,12 @@ func readInputs(opts Options, printer *ui.Printer) (in inputs, err error) {
 	return in, outcome.Input(err)
 }
 
-func (in inputs) close() {
-	if in.lock.cleanup != nil {
-		in.lock.cleanup()
+func (in inputs) close() { in.lock.close() }
+
+// close removes what a bundle extracted, if anything.
+func (ls lockSource) close() {
+	if ls.cleanup != nil {
+		ls.cleanup()
 	}
 }
 

@@ -41,14 +41,8 @@ type Prepared struct {
 // Close removes what prepare extracted (a bundle's charts) and waits,
 // bounded, for the background DNS check so that its warning is not lost.
 func (p *Prepared) Close() {
-	p.Lock.cleanupOnce()
+	p.Lock.close()
 	waitDNS(p.DNS)
-}
-
-func (ls lockSource) cleanupOnce() {
-	if ls.cleanup != nil {
-		ls.cleanup()
-	}
 }
 
 // prepare runs the stages that decide what up will do. Only preflight's

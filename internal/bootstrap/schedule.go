@@ -81,10 +81,14 @@ type gate struct {
 func newGates(releases []plan.Release) map[string]*gate {
 	gates := map[string]*gate{}
 	for _, rel := range releases {
-		gates[rel.Component] = &gate{ch: make(chan struct{}), onApply: rel.DependentsStart == profile.StartWhenInstalled}
+		gates[rel.Component] = &gate{ch: make(chan struct{}), onApply: opensOnInstall(rel)}
 	}
 	return gates
 }
+
+// opensOnInstall reports whether rel lets its dependents start once it is
+// applied (dependentsStart: installed) rather than once it is Ready.
+func opensOnInstall(rel plan.Release) bool { return rel.DependentsStart == profile.StartWhenInstalled }
 
 func (g *gate) open(err error) {
 	g.once.Do(func() {
@@ -103,7 +107,7 @@ func (g *gate) wait() error {
 func startsAfter(rel plan.Release, releases []plan.Release) string {
 	onApply := map[string]bool{}
 	for _, r := range releases {
-		onApply[r.Component] = r.DependentsStart == profile.StartWhenInstalled
+		onApply[r.Component] = opensOnInstall(r)
 	}
 	var after []string
 	for _, n := range rel.Needs {

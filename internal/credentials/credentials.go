@@ -102,7 +102,7 @@ func (s *Store) Ensure(ctx context.Context, spec Spec, provided string, dryRun b
 	existing, err := s.Client.CoreV1().Secrets(spec.Namespace).Get(ctx, spec.SecretName, metav1.GetOptions{})
 	switch {
 	case err == nil:
-		if existing.Labels[kube.LabelManagedBy] != kube.ManagedBy {
+		if !kube.Owned(existing.Labels) {
 			return Credential{}, fmt.Errorf("secret %s/%s exists but is not managed by slipway (no %s=%s label); delete it or set another secretName for component %s",
 				spec.Namespace, spec.SecretName, kube.LabelManagedBy, kube.ManagedBy, spec.Component)
 		}
