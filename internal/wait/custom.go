@@ -55,14 +55,15 @@ func isFlux(u *unstructured.Unstructured) bool {
 
 // customVerdict decides the readiness of u if it is a custom resource
 // slipway knows better than kstatus; ok is false to leave it to kstatus.
-// statusSubresource says whether u's CRD declares one.
-func customVerdict(u *unstructured.Unstructured, statusSubresource bool) (v verdict, ok bool) {
+// statusSubresource says whether u's CRD declares one; it is asked only
+// for kinds slipway has no rule of its own for (it may read the CRD).
+func customVerdict(u *unstructured.Unstructured, statusSubresource func() bool) (v verdict, ok bool) {
 	switch {
 	case isArgoApplication(u):
 		return argoVerdict(u), true
 	case isFlux(u):
 		return fluxVerdict(u), true
-	case statusSubresource:
+	case statusSubresource():
 		return observedVerdict(u)
 	}
 	return verdict{}, false

@@ -296,7 +296,7 @@ func (w *Waiter) check(ctx context.Context, o kube.Ref) (ResourceStatus, error) 
 	if err != nil {
 		return ResourceStatus{}, err
 	}
-	if v, ok := customVerdict(u, w.hasStatusSubresource(ctx, gvr)); ok {
+	if v, ok := customVerdict(u, func() bool { return w.hasStatusSubresource(ctx, gvr) }); ok {
 		return ResourceStatus{Object: *obj, State: v.state, Message: v.message, terminal: v.terminal}, nil
 	}
 	res, err := status.Compute(u)
