@@ -32,6 +32,13 @@ func repoDir(t *testing.T, name string, versions ...string) string {
 			t.Fatal(err)
 		}
 	}
+	indexDir(t, dir)
+	return dir
+}
+
+// indexDir writes dir's index.yaml for the archives in it.
+func indexDir(t *testing.T, dir string) {
+	t.Helper()
 	idx, err := repo.IndexDirectory(dir, "")
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +46,6 @@ func repoDir(t *testing.T, name string, versions ...string) string {
 	if err := idx.WriteFile(filepath.Join(dir, "index.yaml"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return dir
 }
 
 // server serves dir, counting requests by kind, and requires basic auth

@@ -68,13 +68,7 @@ func TestParallelFromOneRepository(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "api-2.0.0.tgz"), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	idx, err := repo.IndexDirectory(dir, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := idx.WriteFile(filepath.Join(dir, "index.yaml"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	indexDir(t, dir)
 
 	var indexReads atomic.Int64
 	archives := newBarrier(2)
