@@ -1,4 +1,4 @@
-module github.com/slipwayhq/slipway
+module github.com/slipway-dev/slipway
 
 go 1.26.0
 

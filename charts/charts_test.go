@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/slipwayhq/slipway/charts"
-	"github.com/slipwayhq/slipway/internal/release"
+	"github.com/slipway-dev/slipway/charts"
+	"github.com/slipway-dev/slipway/internal/release"
 	"sigs.k8s.io/yaml"
 )
 

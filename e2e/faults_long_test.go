@@ -24,7 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 
-	"github.com/slipwayhq/slipway/e2e/sim"
+	"github.com/slipway-dev/slipway/e2e/sim"
 )
 
 // TestFaultAPIServerOutage stops the API server for 10 s while up waits

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/slipwayhq/slipway/e2e/chartsrv"
+	"github.com/slipway-dev/slipway/e2e/chartsrv"
 )
 
 // The fast faults, part of make test. The slow ones (an API server outage,

@@ -12,9 +12,9 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/slipwayhq/slipway/e2e/chartsrv"
-	"github.com/slipwayhq/slipway/e2e/sim"
-	"github.com/slipwayhq/slipway/e2e/standin"
+	"github.com/slipway-dev/slipway/e2e/chartsrv"
+	"github.com/slipway-dev/slipway/e2e/sim"
+	"github.com/slipway-dev/slipway/e2e/standin"
 )
 
 // fixtureVersions are the versions every fixture chart is published at,

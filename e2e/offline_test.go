@@ -14,8 +14,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/slipwayhq/slipway/internal/inventory"
-	"github.com/slipwayhq/slipway/internal/lock"
+	"github.com/slipway-dev/slipway/internal/inventory"
+	"github.com/slipway-dev/slipway/internal/lock"
 )
 
 // The fixture profile's namespaces, after its NS- prefix.

@@ -7,7 +7,7 @@ import (
 	"os"
 	"runtime/debug"
 
-	"github.com/slipwayhq/slipway/internal/app"
+	"github.com/slipway-dev/slipway/internal/app"
 )
 
 // heapLimit is a soft limit on the Go heap: near it the garbage collector

@@ -15,13 +15,13 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/slipwayhq/slipway/e2e/chartsrv"
-	"github.com/slipwayhq/slipway/e2e/sim"
-	"github.com/slipwayhq/slipway/internal/app"
-	"github.com/slipwayhq/slipway/internal/kube"
-	"github.com/slipwayhq/slipway/internal/profile"
-	"github.com/slipwayhq/slipway/internal/report"
-	"github.com/slipwayhq/slipway/profiles"
+	"github.com/slipway-dev/slipway/e2e/chartsrv"
+	"github.com/slipway-dev/slipway/e2e/sim"
+	"github.com/slipway-dev/slipway/internal/app"
+	"github.com/slipway-dev/slipway/internal/kube"
+	"github.com/slipway-dev/slipway/internal/profile"
+	"github.com/slipway-dev/slipway/internal/report"
+	"github.com/slipway-dev/slipway/profiles"
 )
 
 // fixtureVersions are the versions the fixture charts are published at

@@ -17,8 +17,8 @@ import (
 
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/slipwayhq/slipway/internal/app"
-	"github.com/slipwayhq/slipway/internal/report"
+	"github.com/slipway-dev/slipway/internal/app"
+	"github.com/slipway-dev/slipway/internal/report"
 )
 
 // name is the cluster the platform goes on. The CI workflow creates it

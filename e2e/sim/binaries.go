@@ -77,7 +77,7 @@ func (b Binaries) path(name string) string { return filepath.Join(b.Dir, "bin", 
 func (b Binaries) stageDir(set string) string { return filepath.Join(b.Dir, "stages", set) }
 
 // RepoRoot finds the slipway checkout by walking up from the working
-// directory to the go.mod of module github.com/slipwayhq/slipway.
+// directory to the go.mod of module github.com/slipway-dev/slipway.
 func RepoRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
@@ -85,12 +85,12 @@ func RepoRoot() (string, error) {
 	}
 	for {
 		data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && bytes.HasPrefix(bytes.TrimSpace(data), []byte("module github.com/slipwayhq/slipway\n")) {
+		if err == nil && bytes.HasPrefix(bytes.TrimSpace(data), []byte("module github.com/slipway-dev/slipway\n")) {
 			return dir, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", errors.New("not inside the slipway repository: no go.mod of module github.com/slipwayhq/slipway above the working directory")
+			return "", errors.New("not inside the slipway repository: no go.mod of module github.com/slipway-dev/slipway above the working directory")
 		}
 		dir = parent
 	}

@@ -19,7 +19,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/slipwayhq/slipway/e2e/sim"
+	"github.com/slipway-dev/slipway/e2e/sim"
 )
 
 const usage = `usage: go run ./e2e/simcluster <command> [flags]

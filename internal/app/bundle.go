@@ -7,9 +7,9 @@ import (
 
 	"github.com/urfave/cli/v3"
 
-	"github.com/slipwayhq/slipway/internal/bootstrap"
-	"github.com/slipwayhq/slipway/internal/bundle"
-	"github.com/slipwayhq/slipway/internal/ui"
+	"github.com/slipway-dev/slipway/internal/bootstrap"
+	"github.com/slipway-dev/slipway/internal/bundle"
+	"github.com/slipway-dev/slipway/internal/ui"
 )
 
 // bundleFlags are the plan-shaping flags of up that matter with no

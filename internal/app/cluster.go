@@ -7,9 +7,9 @@ import (
 
 	"github.com/urfave/cli/v3"
 
-	"github.com/slipwayhq/slipway/internal/bootstrap"
-	"github.com/slipwayhq/slipway/internal/cluster"
-	"github.com/slipwayhq/slipway/internal/ui"
+	"github.com/slipway-dev/slipway/internal/bootstrap"
+	"github.com/slipway-dev/slipway/internal/cluster"
+	"github.com/slipway-dev/slipway/internal/ui"
 )
 
 func clusterCommand() *cli.Command {

@@ -11,12 +11,12 @@ import (
 
 	"github.com/urfave/cli/v3"
 
-	"github.com/slipwayhq/slipway/internal/credentials"
-	"github.com/slipwayhq/slipway/internal/inventory"
-	"github.com/slipwayhq/slipway/internal/kube"
-	"github.com/slipwayhq/slipway/internal/report"
-	"github.com/slipwayhq/slipway/internal/rotate"
-	"github.com/slipwayhq/slipway/internal/ui"
+	"github.com/slipway-dev/slipway/internal/credentials"
+	"github.com/slipway-dev/slipway/internal/inventory"
+	"github.com/slipway-dev/slipway/internal/kube"
+	"github.com/slipway-dev/slipway/internal/report"
+	"github.com/slipway-dev/slipway/internal/rotate"
+	"github.com/slipway-dev/slipway/internal/ui"
 )
 
 func credentialsCommand() *cli.Command {

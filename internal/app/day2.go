@@ -12,11 +12,11 @@ import (
 	"github.com/urfave/cli/v3"
 	"golang.org/x/term"
 
-	"github.com/slipwayhq/slipway/internal/bootstrap"
-	"github.com/slipwayhq/slipway/internal/report"
-	"github.com/slipwayhq/slipway/internal/status"
-	"github.com/slipwayhq/slipway/internal/teardown"
-	"github.com/slipwayhq/slipway/internal/ui"
+	"github.com/slipway-dev/slipway/internal/bootstrap"
+	"github.com/slipway-dev/slipway/internal/report"
+	"github.com/slipway-dev/slipway/internal/status"
+	"github.com/slipway-dev/slipway/internal/teardown"
+	"github.com/slipway-dev/slipway/internal/ui"
 )
 
 func statusCommand() *cli.Command {

@@ -9,9 +9,9 @@ import (
 	"github.com/urfave/cli/v3"
 	"sigs.k8s.io/yaml"
 
-	"github.com/slipwayhq/slipway/internal/profile"
-	"github.com/slipwayhq/slipway/internal/report"
-	"github.com/slipwayhq/slipway/profiles"
+	"github.com/slipway-dev/slipway/internal/profile"
+	"github.com/slipway-dev/slipway/internal/report"
+	"github.com/slipway-dev/slipway/profiles"
 )
 
 func profilesCommand() *cli.Command {

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/slipwayhq/slipway/internal/bundle"
-	"github.com/slipwayhq/slipway/internal/release"
-	"github.com/slipwayhq/slipway/internal/ui"
+	"github.com/slipway-dev/slipway/internal/bundle"
+	"github.com/slipway-dev/slipway/internal/release"
+	"github.com/slipway-dev/slipway/internal/ui"
 )
 
 // BundleCreate writes a bundle of the profile opts select to out: every

@@ -7,10 +7,10 @@ import (
 	"os"
 	"time"
 
-	"github.com/slipwayhq/slipway/internal/cluster"
-	"github.com/slipwayhq/slipway/internal/outcome"
-	"github.com/slipwayhq/slipway/internal/preflight"
-	"github.com/slipwayhq/slipway/internal/ui"
+	"github.com/slipway-dev/slipway/internal/cluster"
+	"github.com/slipway-dev/slipway/internal/outcome"
+	"github.com/slipway-dev/slipway/internal/preflight"
+	"github.com/slipway-dev/slipway/internal/ui"
 )
 
 // ClusterOptions are what `slipway cluster create|delete` and

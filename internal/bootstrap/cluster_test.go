@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slipwayhq/slipway/internal/cluster"
-	"github.com/slipwayhq/slipway/internal/outcome"
-	"github.com/slipwayhq/slipway/internal/ui"
+	"github.com/slipway-dev/slipway/internal/cluster"
+	"github.com/slipway-dev/slipway/internal/outcome"
+	"github.com/slipway-dev/slipway/internal/ui"
 )
 
 type fakeKind struct {

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slipwayhq/slipway/internal/charts"
-	"github.com/slipwayhq/slipway/internal/kube"
-	"github.com/slipwayhq/slipway/internal/outcome"
-	"github.com/slipwayhq/slipway/internal/plan"
+	"github.com/slipway-dev/slipway/internal/charts"
+	"github.com/slipway-dev/slipway/internal/kube"
+	"github.com/slipway-dev/slipway/internal/outcome"
+	"github.com/slipway-dev/slipway/internal/plan"
 )
 
 // fakeCRDs reports the kinds asked about as unserved for the first

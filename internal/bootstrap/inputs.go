@@ -10,17 +10,17 @@ import (
 	"slices"
 	"strings"
 
-	builtin "github.com/slipwayhq/slipway/charts"
-	"github.com/slipwayhq/slipway/internal/bundle"
-	"github.com/slipwayhq/slipway/internal/charts"
-	"github.com/slipwayhq/slipway/internal/credentials"
-	"github.com/slipwayhq/slipway/internal/lock"
-	"github.com/slipwayhq/slipway/internal/outcome"
-	"github.com/slipwayhq/slipway/internal/plan"
-	"github.com/slipwayhq/slipway/internal/profile"
-	"github.com/slipwayhq/slipway/internal/ui"
-	"github.com/slipwayhq/slipway/internal/values"
-	"github.com/slipwayhq/slipway/profiles"
+	builtin "github.com/slipway-dev/slipway/charts"
+	"github.com/slipway-dev/slipway/internal/bundle"
+	"github.com/slipway-dev/slipway/internal/charts"
+	"github.com/slipway-dev/slipway/internal/credentials"
+	"github.com/slipway-dev/slipway/internal/lock"
+	"github.com/slipway-dev/slipway/internal/outcome"
+	"github.com/slipway-dev/slipway/internal/plan"
+	"github.com/slipway-dev/slipway/internal/profile"
+	"github.com/slipway-dev/slipway/internal/ui"
+	"github.com/slipway-dev/slipway/internal/values"
+	"github.com/slipway-dev/slipway/profiles"
 )
 
 // inputs are what the user gave, read and checked before the cluster is

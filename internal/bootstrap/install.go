@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/slipwayhq/slipway/internal/credentials"
-	"github.com/slipwayhq/slipway/internal/kube"
-	"github.com/slipwayhq/slipway/internal/outcome"
-	"github.com/slipwayhq/slipway/internal/plan"
-	"github.com/slipwayhq/slipway/internal/release"
-	"github.com/slipwayhq/slipway/internal/ui"
-	"github.com/slipwayhq/slipway/internal/wait"
+	"github.com/slipway-dev/slipway/internal/credentials"
+	"github.com/slipway-dev/slipway/internal/kube"
+	"github.com/slipway-dev/slipway/internal/outcome"
+	"github.com/slipway-dev/slipway/internal/plan"
+	"github.com/slipway-dev/slipway/internal/release"
+	"github.com/slipway-dev/slipway/internal/ui"
+	"github.com/slipway-dev/slipway/internal/wait"
 )
 
 // Labels slipway records on its Helm releases.

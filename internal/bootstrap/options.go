@@ -3,7 +3,7 @@ package bootstrap
 import (
 	"time"
 
-	"github.com/slipwayhq/slipway/internal/kube"
+	"github.com/slipway-dev/slipway/internal/kube"
 )
 
 // Options are everything `slipway up` was asked to do, as parsed from flags.

@@ -16,13 +16,13 @@ import (
 	fakediscovery "k8s.io/client-go/discovery/fake"
 	"k8s.io/client-go/kubernetes/fake"
 
-	"github.com/slipwayhq/slipway/internal/charts"
-	"github.com/slipwayhq/slipway/internal/kube"
-	"github.com/slipwayhq/slipway/internal/outcome"
-	"github.com/slipwayhq/slipway/internal/plan"
-	"github.com/slipwayhq/slipway/internal/profile"
-	"github.com/slipwayhq/slipway/internal/release"
-	"github.com/slipwayhq/slipway/internal/ui"
+	"github.com/slipway-dev/slipway/internal/charts"
+	"github.com/slipway-dev/slipway/internal/kube"
+	"github.com/slipway-dev/slipway/internal/outcome"
+	"github.com/slipway-dev/slipway/internal/plan"
+	"github.com/slipway-dev/slipway/internal/profile"
+	"github.com/slipway-dev/slipway/internal/release"
+	"github.com/slipway-dev/slipway/internal/ui"
 )
 
 // resolves answers every name with one address.

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/slipwayhq/slipway/internal/plan"
-	"github.com/slipwayhq/slipway/internal/profile"
+	"github.com/slipway-dev/slipway/internal/plan"
+	"github.com/slipway-dev/slipway/internal/profile"
 )
 
 // errNotReady is why dependents of a failed component do not start.

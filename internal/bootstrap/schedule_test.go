@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slipwayhq/slipway/internal/plan"
-	"github.com/slipwayhq/slipway/internal/profile"
+	"github.com/slipway-dev/slipway/internal/plan"
+	"github.com/slipway-dev/slipway/internal/profile"
 )
 
 // recorder logs what the scheduler did, in order.

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/slipwayhq/slipway/internal/charts"
-	"github.com/slipwayhq/slipway/internal/lock"
-	"github.com/slipwayhq/slipway/internal/outcome"
-	"github.com/slipwayhq/slipway/internal/plan"
-	"github.com/slipwayhq/slipway/internal/profile"
+	"github.com/slipway-dev/slipway/internal/charts"
+	"github.com/slipway-dev/slipway/internal/lock"
+	"github.com/slipway-dev/slipway/internal/outcome"
+	"github.com/slipway-dev/slipway/internal/plan"
+	"github.com/slipway-dev/slipway/internal/profile"
 )
 
 // Chart is one component's chart: resolved to an exact version, then

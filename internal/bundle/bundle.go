@@ -16,9 +16,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/slipwayhq/slipway/internal/digest"
-	"github.com/slipwayhq/slipway/internal/limit"
-	"github.com/slipwayhq/slipway/internal/lock"
+	"github.com/slipway-dev/slipway/internal/digest"
+	"github.com/slipway-dev/slipway/internal/limit"
+	"github.com/slipway-dev/slipway/internal/lock"
 )
 
 // Names inside a bundle.

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/slipwayhq/slipway/internal/digest"
-	"github.com/slipwayhq/slipway/internal/lock"
+	"github.com/slipway-dev/slipway/internal/digest"
+	"github.com/slipway-dev/slipway/internal/lock"
 )
 
 // fixture writes one archive chart and one directory chart and returns

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/slipwayhq/slipway/internal/digest"
+	"github.com/slipway-dev/slipway/internal/digest"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	"sigs.k8s.io/yaml"
 )

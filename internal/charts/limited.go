@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/slipwayhq/slipway/internal/limit"
+	"github.com/slipway-dev/slipway/internal/limit"
 )
 
 // limitedClient is c with every response body bounded to max bytes: Helm's

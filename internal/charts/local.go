@@ -13,8 +13,8 @@ import (
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
-	"github.com/slipwayhq/slipway/internal/digest"
-	"github.com/slipwayhq/slipway/internal/outcome"
+	"github.com/slipway-dev/slipway/internal/digest"
+	"github.com/slipway-dev/slipway/internal/outcome"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 )
 

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/slipwayhq/slipway/internal/digest"
-	"github.com/slipwayhq/slipway/internal/limit"
+	"github.com/slipway-dev/slipway/internal/digest"
+	"github.com/slipway-dev/slipway/internal/limit"
 	repo "helm.sh/helm/v4/pkg/repo/v1"
 	"sigs.k8s.io/yaml"
 )

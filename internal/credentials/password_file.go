@@ -6,8 +6,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/slipwayhq/slipway/internal/outcome"
-	"github.com/slipwayhq/slipway/internal/profile"
+	"github.com/slipway-dev/slipway/internal/outcome"
+	"github.com/slipway-dev/slipway/internal/profile"
 )
 
 // ReadPasswordFile reads a user-supplied password file; one trailing

@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
-	"github.com/slipwayhq/slipway/internal/digest"
-	"github.com/slipwayhq/slipway/internal/limit"
+	"github.com/slipway-dev/slipway/internal/digest"
+	"github.com/slipway-dev/slipway/internal/limit"
 	"sigs.k8s.io/yaml"
 )
 

@@ -8,8 +8,8 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/slipwayhq/slipway/internal/profile"
-	"github.com/slipwayhq/slipway/profiles"
+	"github.com/slipway-dev/slipway/internal/profile"
+	"github.com/slipway-dev/slipway/profiles"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")

@@ -8,8 +8,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/slipwayhq/slipway/internal/profile"
-	"github.com/slipwayhq/slipway/internal/values"
+	"github.com/slipway-dev/slipway/internal/profile"
+	"github.com/slipway-dev/slipway/internal/values"
 )
 
 // Chart is a chart resolved to one exact version.

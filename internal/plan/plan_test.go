@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/slipwayhq/slipway/internal/profile"
-	"github.com/slipwayhq/slipway/internal/values"
-	"github.com/slipwayhq/slipway/profiles"
+	"github.com/slipway-dev/slipway/internal/profile"
+	"github.com/slipway-dev/slipway/internal/values"
+	"github.com/slipway-dev/slipway/profiles"
 )
 
 func defaultInput(t *testing.T, choices map[string]string) Input {

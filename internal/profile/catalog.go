@@ -14,7 +14,7 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 
-	"github.com/slipwayhq/slipway/internal/limit"
+	"github.com/slipway-dev/slipway/internal/limit"
 )
 
 // Catalog is the set of embedded profiles: <name>/<version>.yaml files.

@@ -13,7 +13,7 @@ import (
 	"github.com/Masterminds/semver/v3"
 	"sigs.k8s.io/yaml"
 
-	"github.com/slipwayhq/slipway/profiles"
+	"github.com/slipway-dev/slipway/profiles"
 )
 
 // keyLists reads testdata/chartkeys/<chart>-<version>.txt: the values keys

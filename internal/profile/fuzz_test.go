@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/slipwayhq/slipway/profiles"
+	"github.com/slipway-dev/slipway/profiles"
 )
 
 // FuzzProfileDecode feeds arbitrary bytes to the strict profile decoder:

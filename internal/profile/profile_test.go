@@ -7,7 +7,7 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/slipwayhq/slipway/profiles"
+	"github.com/slipway-dev/slipway/profiles"
 )
 
 func TestDecodeInvalid(t *testing.T) {

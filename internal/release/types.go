@@ -4,7 +4,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/slipwayhq/slipway/internal/kube"
+	"github.com/slipway-dev/slipway/internal/kube"
 
 	rcommon "helm.sh/helm/v4/pkg/release/common"
 )

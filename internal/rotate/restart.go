@@ -9,7 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/slipwayhq/slipway/internal/kube"
+	"github.com/slipway-dev/slipway/internal/kube"
 )
 
 // CredentialsRevision is the pod template annotation that records which

@@ -8,11 +8,11 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/slipwayhq/slipway/internal/inventory"
-	"github.com/slipwayhq/slipway/internal/kube"
-	"github.com/slipwayhq/slipway/internal/release"
-	"github.com/slipwayhq/slipway/internal/report"
-	"github.com/slipwayhq/slipway/internal/wait"
+	"github.com/slipway-dev/slipway/internal/inventory"
+	"github.com/slipway-dev/slipway/internal/kube"
+	"github.com/slipway-dev/slipway/internal/release"
+	"github.com/slipway-dev/slipway/internal/report"
+	"github.com/slipway-dev/slipway/internal/wait"
 )
 
 // Releases reads the releases of one namespace (release.Manager).

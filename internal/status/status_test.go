@@ -11,10 +11,10 @@ import (
 	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
 	"k8s.io/client-go/kubernetes/fake"
 
-	"github.com/slipwayhq/slipway/internal/inventory"
-	"github.com/slipwayhq/slipway/internal/kube"
-	"github.com/slipwayhq/slipway/internal/release"
-	"github.com/slipwayhq/slipway/internal/wait"
+	"github.com/slipway-dev/slipway/internal/inventory"
+	"github.com/slipway-dev/slipway/internal/kube"
+	"github.com/slipway-dev/slipway/internal/release"
+	"github.com/slipway-dev/slipway/internal/wait"
 )
 
 // fakeReadiness answers per component.

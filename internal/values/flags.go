@@ -8,8 +8,8 @@ import (
 	"helm.sh/helm/v4/pkg/strvals"
 	"sigs.k8s.io/yaml"
 
-	"github.com/slipwayhq/slipway/internal/limit"
-	"github.com/slipwayhq/slipway/internal/profile"
+	"github.com/slipway-dev/slipway/internal/limit"
+	"github.com/slipway-dev/slipway/internal/profile"
 )
 
 // Overrides are the user's -f and --set values, per component, in the

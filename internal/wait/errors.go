@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/slipwayhq/slipway/internal/kube"
+	"github.com/slipway-dev/slipway/internal/kube"
 )
 
 // Finding is one reason a resource is not ready.

@@ -1,6 +1,6 @@
 // Module etcd builds the etcd server for the hermetic e2e cluster (v3.6, the
 // line Kubernetes 1.37 supports; Debian's etcd-server is too old).
-module github.com/slipwayhq/slipway/e2e/tools/etcd
+module github.com/slipway-dev/slipway/e2e/tools/etcd
 
 go 1.26.0
 

@@ -1,7 +1,7 @@
 // Module kube builds kube-apiserver, kube-controller-manager and kube-scheduler
 // for the hermetic e2e cluster. It lives apart from the main module so that
 // slipway itself never depends on k8s.io/kubernetes and its staging replaces.
-module github.com/slipwayhq/slipway/e2e/tools/kube
+module github.com/slipway-dev/slipway/e2e/tools/kube
 
 go 1.26.0
 

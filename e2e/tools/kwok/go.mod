@@ -1,6 +1,6 @@
 // Module kwok builds kwok, which simulates nodes and kubelets for the hermetic
 // e2e cluster, and carries the stage configurations shipped in its module.
-module github.com/slipwayhq/slipway/e2e/tools/kwok
+module github.com/slipway-dev/slipway/e2e/tools/kwok
 
 go 1.26.0
 
