@@ -2,6 +2,7 @@ package charts
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -186,5 +187,47 @@ func TestIndexDigestRefused(t *testing.T) {
 				t.Errorf("files written: %v", touched)
 			}
 		})
+	}
+}
+
+// TestOfflineIgnoresBadRecords: a record of the versions a repository
+// offered that holds a digest climbing out of the cache (written by an
+// older slipway, or by hand) is neither remembered again nor used by
+// --offline, and the file it points at is not removed.
+func TestOfflineIgnoresBadRecords(t *testing.T) {
+	root := t.TempDir()
+	cache := filepath.Join(root, "cache")
+	victim := filepath.Join(root, "victim.tgz")
+	if err := os.WriteFile(victim, []byte("the user's own file"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l := newLocator(t, Options{CacheDir: cache, Offline: true})
+	const repoURL = "https://charts.example"
+	bad := Resolved{Name: "web", Version: "1.0.0", Ref: repoURL + "/web-1.0.0.tgz", Repo: repoURL, Digest: "sha256:../../victim"}
+	l.cache.remember(repoURL, bad)
+	if got := l.cache.recall(repoURL, "web"); len(got) != 0 {
+		t.Errorf("remembered %+v", got)
+	}
+	// As an older slipway wrote it.
+	p := l.cache.recordPath(repoURL, "web")
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte("- {Name: web, Version: 1.0.0, Ref: "+bad.Ref+", Digest: \"sha256:../../victim\"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := l.cache.recall(repoURL, "web"); len(got) != 1 || got[0].Digest != bad.Digest {
+		t.Fatalf("test bug: the old record reads as %+v", got)
+	}
+	_, err := l.Resolve(context.Background(), Source{Repo: repoURL, Name: "web"}, "*")
+	if !errors.Is(err, ErrNotCached) {
+		t.Errorf("offline resolve: %v, want not cached", err)
+	}
+	_, err = l.Get(context.Background(), bad)
+	if !errors.Is(err, ErrRefused) {
+		t.Errorf("offline get: %v, want refused", err)
+	}
+	if data, err := os.ReadFile(victim); err != nil || string(data) != "the user's own file" {
+		t.Errorf("victim: %q, %v", data, err)
 	}
 }

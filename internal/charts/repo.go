@@ -73,7 +73,7 @@ func (s repoSource) resolved(e *repo.ChartVersion) (Resolved, error) {
 	if e.Digest != "" {
 		r.Digest = "sha256:" + e.Digest
 		if !digest.Valid(r.Digest) {
-			return Resolved{}, fmt.Errorf("chart %s@%s in repository %s: index.yaml gives digest %q, which is not 64 lowercase hex digits of a sha256; the index is damaged, ask its owner to regenerate it (helm repo index)", s.name, e.Version, s.url, e.Digest)
+			return Resolved{}, refused(fmt.Errorf("chart %s@%s in repository %s: index.yaml gives digest %q, which is not 64 lowercase hex digits of a sha256; the index is damaged, ask its owner to regenerate it (helm repo index)", s.name, e.Version, s.url, e.Digest))
 		}
 	}
 	return r, nil
