@@ -17,7 +17,7 @@ import (
 
 // fixture writes one archive chart and one directory chart and returns
 // them as bundle entries.
-func fixture(t *testing.T) []Chart {
+func fixture(t testing.TB) []Chart {
 	t.Helper()
 	dir := t.TempDir()
 	tgz := filepath.Join(dir, "web-1.2.3.tgz")
@@ -42,7 +42,7 @@ func fixture(t *testing.T) []Chart {
 	}
 }
 
-func write(t *testing.T, charts []Chart) string {
+func write(t testing.TB, charts []Chart) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "platform.tgz")
 	if err := Write(out, lock.New("p", "1.0.0"), charts, []string{"b:2", "a:1", "b:2"}); err != nil {

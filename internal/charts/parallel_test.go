@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	chartv2 "helm.sh/helm/v4/pkg/chart/v2"
 	repo "helm.sh/helm/v4/pkg/repo/v1"
 )
 
@@ -229,5 +230,21 @@ func TestOfflineIgnoresBadRecords(t *testing.T) {
 	}
 	if data, err := os.ReadFile(victim); err != nil || string(data) != "the user's own file" {
 		t.Errorf("victim: %q, %v", data, err)
+	}
+}
+
+// TestIndexURLRefused: an index entry whose download URL is absolute but
+// not http(s) (a local file, an OCI reference) is refused naming the
+// chart and the URL, before anything is read or pulled.
+func TestIndexURLRefused(t *testing.T) {
+	for _, bad := range []string{"file:///etc/passwd", "oci://registry.example/charts/web:1.0.0", "ftp://x/web.tgz"} {
+		t.Run(bad, func(t *testing.T) {
+			s := repoSource{l: newLocator(t, Options{}), url: "https://charts.example", name: "web"}
+			_, err := s.resolved(&repo.ChartVersion{Metadata: &chartv2.Metadata{Name: "web", Version: "1.0.0"}, URLs: []string{bad}})
+			want := `chart web@1.0.0 in repository https://charts.example: index.yaml gives download URL "` + bad + `", which is not an http(s) URL; the index is damaged, ask its owner to regenerate it (helm repo index)`
+			if err == nil || err.Error() != want || !errors.Is(err, ErrRefused) {
+				t.Errorf("got %v\nwant %s", err, want)
+			}
+		})
 	}
 }
