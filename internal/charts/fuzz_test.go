@@ -1,7 +1,6 @@
 package charts
 
 import (
-	"context"
 	"errors"
 	"net/url"
 	"path/filepath"
@@ -54,7 +53,8 @@ entries:
 entries:
   web:
   - {name: web, version: 1.0.0, urls: ["../../../web.tgz"], digest: "../../victim"}
-  - {name: web, version: 1.0.1, urls: ["file:///etc/passwd"], digest: "sha256:00"}
+  - {name: web, version: 1.0.1, urls: ["file:///etc/passwd"]}
+  - {name: web, version: 1.0.4, urls: ["oci://registry.example/web:1.0.4"], digest: "sha256:00"}
   - {name: web, version: 1.0.2, urls: [], digest: ""}
   - {name: web, version: 1.0.3, urls: ["http://[::1]:namedport/x.tgz"]}
 `,
@@ -113,5 +113,4 @@ func checkResolved(t *testing.T, l *Locator, r Resolved) {
 	if err := checkDigest(r); err != nil {
 		t.Fatalf("resolved %+v, then checkDigest: %v", r, err)
 	}
-	_ = context.Background
 }
