@@ -48,6 +48,8 @@ subjects: [{kind: ServiceAccount, name: default, namespace: web}]
 		"charts/web-1.0.0.tgz": evil,
 		"slipway.lock":         bytes.Replace(lockData, []byte(goodDigest), []byte(evilDigest), 1),
 	})
+	// The chart changed but not the lock: up refused it, bundle images did not.
+	rewriteEntries(t, good, "swapped.tgz", map[string][]byte{"charts/web-1.0.0.tgz": evil})
 	// A second slipway.lock after the first, and a chart the lock does not name.
 	appendEntries(t, good, "twice.tgz", map[string][]byte{"slipway.lock": lockData})
 	appendEntries(t, good, "extra.tgz", map[string][]byte{"charts/rbac/templates/crb.yaml": []byte("kind: ClusterRoleBinding\n")})
@@ -63,6 +65,12 @@ subjects: [{kind: ServiceAccount, name: default, namespace: web}]
 		{name: "tampered bundle pinned, bundle images",
 			args: []string{"bundle", "images", "--bundle", "{dir}/tampered.tgz", "--locked", "{dir}/trusted.lock"},
 			code: 2, want: pinned},
+		{name: "bundle images of a bundle up refuses",
+			args: []string{"bundle", "images", "--bundle", "{dir}/swapped.tgz"},
+			code: 2, want: "bundle {dir}/swapped.tgz is damaged or was modified, nothing was installed: component web: chart web@1.0.0 in the bundle has digest sha256:" + evilDigest + ", but its lock expects sha256:" + goodDigest + "; recreate it with `slipway bundle create`"},
+		{name: "up of that bundle",
+			args: []string{"up", "--bundle", "{dir}/swapped.tgz"},
+			code: 2, want: "bundle {dir}/swapped.tgz is damaged or was modified, nothing was installed: component web: chart web@1.0.0 in the bundle has digest sha256:" + evilDigest + ", but its lock expects sha256:" + goodDigest + "; recreate it with `slipway bundle create`"},
 		{name: "slipway.lock twice in a bundle",
 			args: []string{"up", "--bundle", "{dir}/twice.tgz"},
 			code: 2, want: "bundle {dir}/twice.tgz is damaged or was modified, nothing was installed: entry \"slipway.lock\" appears twice; recreate it with `slipway bundle create`"},
