@@ -27,10 +27,11 @@ const (
 
 // Limits against a hostile or runaway archive: a chart entry, and all
 // entries together. The lock and images.txt have bounds of their own
-// (limit.Lock, limit.Images), enforced while they are read.
-const (
-	maxFile  = limit.Chart
-	maxTotal = limit.Bundle
+// (limit.Lock, limit.Images), enforced while they are read. Variables so
+// that the fuzzer need not write 256 MiB an input.
+var (
+	maxFile  int64 = limit.Chart
+	maxTotal int64 = limit.Bundle
 )
 
 // Chart is one chart to put in a bundle: its lock entry and where it is
