@@ -39,8 +39,8 @@ bundle: build ## bin/platform.tgz: the default profile's charts, lock and image 
 # fail a clean run with "context deadline exceeded" when the deadline races
 # a busy worker (golang/go#75804, fixed in go1.27; seen here in a clean-clone
 # CI run on the shared 2-core machine).
-# Minimising a new interesting input has a budget of its own (60 s by
-# default, spent on every find); it is counted too, so that a target with
+# Minimising a new interesting input has a budget of its own (up to 60 s
+# a find by default); it is counted in inputs too, so that a target with
 # large inputs (a bundle) does not spend most of a short run minimising.
 FUZZ_TARGETS = ./internal/profile:FuzzProfileDecode ./internal/values:FuzzSetParse \
   ./internal/charts:FuzzIndexEntry ./internal/lock:FuzzLockDecode ./internal/bundle:FuzzBundleRead
