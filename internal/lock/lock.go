@@ -162,7 +162,7 @@ func (f *File) Encode() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	head := "# Written by slipway up --lock. `slipway up --locked` installs exactly\n# these chart versions and refuses any whose digest differs.\n"
+	head := "# Written by slipway (up --lock, bundle create --lock). `slipway up --locked`\n# installs exactly these chart versions and refuses any whose digest differs.\n"
 	return append([]byte(head), data...), nil
 }
 
