@@ -33,7 +33,7 @@ components:
   namespce: web
 `},
 			code: 2,
-			want: `invalid profile: {dir}/typo.yaml:9: components[0].namespce: unknown field "namespce", did you mean "namespace"? (known: name, group, option, ingressClass, chart, namespace, release, needs, dependentsStart, values, host, credentials, secrets, warning, enabledBy)`},
+			want: `invalid profile: {dir}/typo.yaml:9: components[0].namespce: unknown field "namespce", did you mean "namespace"? (known: name, group, option, ingressClass, chart, namespace, release, needs, dependentsStart, values, host, credentials, secrets, warning, enabledBy, registry, pipeline)`},
 		{name: "profile file missing",
 			args: []string{"up", "--profile", "{dir}/nofile.yaml"},
 			code: 2,
