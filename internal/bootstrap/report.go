@@ -122,6 +122,12 @@ func inventoryEntries(p *Prepared) []inventory.Entry {
 		if c := p.component(rel.Component); c != nil && c.Credentials != nil {
 			e.BcryptPaths, e.MtimePaths = c.Credentials.Inject.Bcrypt, c.Credentials.Inject.BcryptMtime
 		}
+		// The docker-registry Secret of --registry-username: down removes
+		// it whether or not this run was given one (it is gone, or kept
+		// from an earlier run).
+		if c := p.component(rel.Component); c != nil && c.Pipeline != nil {
+			e.Generated = append(e.Generated, c.Pipeline.SecretName)
+		}
 		out = append(out, e)
 	}
 	return out

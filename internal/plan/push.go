@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/slipway-dev/slipway/internal/profile"
@@ -133,4 +134,36 @@ func PipelineImages(c profile.Component, vals map[string]any) []string {
 		}
 	}
 	return out
+}
+
+// registryRef is HOST[:PORT][/PATH]: a DNS name, IPv4 address or
+// bracketed IPv6 address, an optional port, and path components as image
+// references allow them (lower-case letters and digits, joined by '.',
+// '_', '__' or dashes).
+var registryRef = regexp.MustCompile(`^(?:[a-zA-Z0-9](?:[-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?)*|\[[0-9a-fA-F:.]+\])(?::[0-9]{1,5})?(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
+
+// CheckRegistry says why ref cannot be --registry, or nil.
+func CheckRegistry(ref string) error {
+	shown := ref
+	if len(shown) > 100 {
+		shown = shown[:100] + "…"
+	}
+	switch {
+	case strings.Contains(ref, "://"):
+		return fmt.Errorf("--registry %q: give the registry without a scheme, as HOST[:PORT][/PATH], e.g. --registry ghcr.io/me", shown)
+	case len(ref) > 200 || !registryRef.MatchString(ref):
+		return fmt.Errorf("--registry %q: not a registry; want HOST[:PORT][/PATH]: a host name or address, an optional port, then path parts of lower-case letters, digits, '.', '_' and '-', e.g. --registry ghcr.io/me", shown)
+	}
+	return nil
+}
+
+// RegistryServer is the key of a registry's login in a docker config:
+// its host[:port], and Docker Hub under the name its clients use.
+func RegistryServer(ref string) string {
+	host, _, _ := strings.Cut(ref, "/")
+	switch host {
+	case "docker.io", "index.docker.io", "registry-1.docker.io":
+		return "https://index.docker.io/v1/"
+	}
+	return host
 }
