@@ -177,7 +177,7 @@ func upOptions(cmd *cli.Command) (bootstrap.Options, error) {
 		GitOpsRepo: cmd.String("gitops-repo"), GitOpsPath: cmd.String("gitops-path"), GitOpsRevision: cmd.String("gitops-revision"),
 		Registry: cmd.String("registry"), RegistryUsername: cmd.String("registry-username"), RegistryPassword: cmd.String("registry-password"),
 		InClusterRegistry: cmd.Bool("in-cluster-registry"),
-		DryRun: cmd.Bool("dry-run"), Timeout: cmd.Duration("timeout"),
+		DryRun:            cmd.Bool("dry-run"), Timeout: cmd.Duration("timeout"),
 		Kube: kubeOptions(cmd),
 	}, nil
 }

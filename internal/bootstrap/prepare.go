@@ -33,9 +33,9 @@ type Prepared struct {
 	// RegistryLogin is the user's login to --registry, kept in the
 	// pipeline's docker-registry Secret; nil without one.
 	RegistryLogin *credentials.RegistryLogin
-	Lock        lockSource
-	Cluster     *kube.Cluster // nil when there is none (template, a dry run without one)
-	Started     time.Time
+	Lock          lockSource
+	Cluster       *kube.Cluster // nil when there is none (template, a dry run without one)
+	Started       time.Time
 	// DNS is closed when the background hostname check is done (nil when
 	// none runs); its warning is printed by then.
 	DNS <-chan struct{}
