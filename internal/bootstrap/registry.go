@@ -9,6 +9,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/slipway-dev/slipway/internal/cluster"
 	"github.com/slipway-dev/slipway/internal/credentials"
 	"github.com/slipway-dev/slipway/internal/outcome"
 	"github.com/slipway-dev/slipway/internal/plan"
@@ -67,4 +68,61 @@ func registryPasswordFromSecret(ctx context.Context, p *Prepared, src passwordSo
 		return "", outcome.Input(fmt.Errorf("%s: the secret has no key %q (keys: %s)", what, src.secretKey, strings.Join(slices.Sorted(maps.Keys(sec.Data)), ", ")))
 	}
 	return credentials.CheckRegistryPassword(what, string(pw))
+}
+
+// registryComponent is the plan's in-cluster registry component, or nil.
+func registryComponent(p *Prepared) *profile.Component {
+	for _, rel := range p.Plan.Releases {
+		if c := p.component(rel.Component); c != nil && c.Registry != nil {
+			return c
+		}
+	}
+	return nil
+}
+
+// registryNotes tells the user how images on the in-cluster registry are
+// named, and lets the nodes pull them: on the kind cluster up created
+// (--create-cluster) it writes each node's containerd hosts.toml for the
+// registry's name, pointing at its Service's ClusterIP (nodes reach
+// ClusterIPs through kube-proxy but cannot resolve cluster DNS); on any
+// other cluster it says what the nodes need.
+func registryNotes(ctx context.Context, p *Prepared, d clusterDeps, printer interface{ Infof(string, ...any) }) ([]string, error) {
+	c := registryComponent(p)
+	if c == nil || p.Cluster == nil {
+		return nil, nil
+	}
+	name := plan.InClusterRegistry(*c)
+	var notes []string
+	for _, rel := range p.Plan.Releases {
+		if rel.Component == c.Name && rel.URL != "" {
+			notes = append(notes, fmt.Sprintf("Registry: %s from this machine (docker push %s/NAME:TAG), %s inside the cluster; the sample pipeline pushes %s/%s:<build>-<commit>.",
+				rel.URL, rel.Host, name, name, plan.SampleImage))
+		}
+	}
+	svc, err := p.Cluster.Client.CoreV1().Services(c.Namespace).Get(ctx, releaseName(*c), metav1.GetOptions{})
+	if err != nil {
+		return notes, fmt.Errorf("%s: read its Service to configure the nodes' pulls: %w", c.Name, err)
+	}
+	endpoint := fmt.Sprintf("%s:%d", svc.Spec.ClusterIP, c.Registry.Port)
+	if !p.Options.CreateCluster {
+		return append(notes, fmt.Sprintf("Nodes pull images named %s/NAME:TAG only once their container runtime maps that name to http://%s: with containerd, a %s holding %q on every node (kind clusters made by `slipway up --create-cluster` get it), or an insecure-registry setting for that name.",
+			name, endpoint, cluster.HostsPath(name), strings.TrimSpace(cluster.HostsTOML(endpoint)))), nil
+	}
+	prov, err := d.provider("", printer.Infof)
+	if err != nil {
+		return notes, err
+	}
+	mgr := &cluster.Manager{Provider: prov}
+	n, err := mgr.ConfigureRegistry(clusterName(p.Options.Cluster), name, endpoint)
+	if err != nil {
+		return notes, err
+	}
+	return append(notes, fmt.Sprintf("The cluster's %d node(s) pull %s/NAME:TAG from the registry (containerd hosts.toml): kubectl run sample-app --restart=Never --image %s/%s:TAG", n, name, name, plan.SampleImage)), nil
+}
+
+func clusterName(o ClusterOptions) string {
+	if o.Name == "" {
+		return cluster.DefaultName
+	}
+	return o.Name
 }
