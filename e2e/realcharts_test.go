@@ -84,7 +84,7 @@ func TestRealProfiles(t *testing.T) {
 			[]string{"ingress-nginx", "jenkins", "registry", "flux-operator", "flux-instance", "flux-repo"}, inClusterImage},
 		{"minimal", []string{"--profile", "minimal"},
 			[]string{"jenkins.127.0.0.1.sslip.io"}, "",
-			nil, "registry.example.com/team/sample-app:latest"},
+			nil, ""},
 		{"default-flux-nginx", append([]string{"--profile", "default", "--gitops", "flux", "--ingress", "nginx"}, noWebhook...),
 			[]string{"jenkins.127.0.0.1.sslip.io", "registry.127.0.0.1.sslip.io"}, "",
 			[]string{"ingress-nginx", "jenkins", "registry", "flux-operator", "flux-instance"}, inClusterImage},

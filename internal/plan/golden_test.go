@@ -52,6 +52,10 @@ func TestShippedProfilesGolden(t *testing.T) {
 		{"default-1.4.0-without-registry", "default@1.4.0", nil, "", []string{"registry"}, UserRegistry{}},
 		{"default-1.4.0-own-registry", "default@1.4.0", nil, "", nil, UserRegistry{Ref: "ghcr.io/example", Login: true}},
 		{"classic-1.4.0", "classic@1.4.0", nil, "https://github.com/example/platform.git", nil, UserRegistry{}},
+		// minimal 1.2.0: the same pipeline with smaller requests, and no
+		// registry unless --registry names one.
+		{"minimal-1.2.0", "minimal@1.2.0", nil, "", nil, UserRegistry{}},
+		{"minimal-1.2.0-own-registry", "minimal@1.2.0", nil, "", nil, UserRegistry{Ref: "registry.local:5000/team"}},
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {

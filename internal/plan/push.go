@@ -81,7 +81,7 @@ func pushEnv(c profile.Component, push *Push) []any {
 	flags, note := "", ""
 	switch {
 	case push.Image == "":
-		note = "No registry to push to: the platform was installed with --without registry and no --registry, so the Push stage fails. Run slipway up again without --without registry, or with --registry HOST/PATH --registry-username USER --registry-password @FILE."
+		note = "No registry to push to (no in-cluster registry: --without registry, or a profile without one; and no --registry), so the Push stage fails. Run slipway up again with --registry HOST/PATH --registry-username USER --registry-password @FILE, or without --without registry."
 	case push.InCluster:
 		flags = "--insecure"
 		note = "Pushes to the in-cluster registry " + push.Image + ", tagged <build number>-<short commit>; the cluster's nodes pull from it."
