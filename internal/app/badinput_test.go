@@ -1,6 +1,9 @@
 package app
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // The bad-input catalogue: every way a user can get the input wrong that
 // needs no cluster, with the exact message (or its exact beginning, for
@@ -138,6 +141,14 @@ components:
 			args: []string{"up", "--registry", "ghcr.io/my team"},
 			code: 2,
 			want: `--registry "ghcr.io/my team": not a registry; want HOST[:PORT][/PATH]: a host name or address, an optional port, then path parts of lower-case letters, digits, '.', '_' and '-', e.g. --registry ghcr.io/me`},
+		{name: "--registry with a line break is quoted, a long one cut",
+			args: []string{"up", "--registry", "ghcr.io/me\n" + strings.Repeat("a", 300)},
+			code: 2,
+			want: `--registry "ghcr.io/me\n` + strings.Repeat("a", 89) + `…": not a registry; want HOST[:PORT][/PATH]: a host name or address, an optional port, then path parts of lower-case letters, digits, '.', '_' and '-', e.g. --registry ghcr.io/me`},
+		{name: "--registry-username with a colon",
+			args: []string{"up", "--registry", "ghcr.io/me", "--registry-username", "me:x", "--registry-password", "@{dir}/nofile"},
+			code: 2,
+			want: `--registry-username: a user name has no ':', spaces or line breaks and at most 255 characters`},
 		{name: "--registry-password with a plain value",
 			args: []string{"up", "--registry", "ghcr.io/me", "--registry-username", "me", "--registry-password", "hunter2hunter2"},
 			code: 2,
