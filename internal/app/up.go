@@ -58,7 +58,14 @@ is changed. It also warns when the hostnames do not resolve to --ip.
 
 --create-cluster first creates a kind cluster (Docker or Podman needed;
 a no-op if it exists) from the built-in kind-config.yaml or --kind-config,
-and installs into its context kind-NAME.
+and installs into its context kind-NAME. Its nodes then pull from the
+in-cluster registry (default@1.4.0 and later): up writes each node's
+containerd hosts.toml for the registry's name.
+
+The sample pipeline pushes to the in-cluster registry, or with --registry
+to yours (--registry-username and --registry-password make the
+docker-registry Secret it logs in with; never rotated by a re-run, removed
+by down); with neither it says so and its Push stage fails.
 
 Progress goes to stderr; the result table (or -o json) to stdout.
 
@@ -70,6 +77,7 @@ Examples:
   slipway up --profile default@1.0.0 --gitops flux
   slipway up --set jenkins.controller.numExecutors=2 -f jenkins=my-values.yaml
   slipway up --without argocd --ip 192.168.1.20
+  slipway up --registry ghcr.io/me --registry-username me --registry-password @token.txt
   slipway up --chart-mirror oci://registry.local/charts --timeout 20m
   slipway up --dry-run -o json
   slipway up --lock slipway.lock            # record exact versions and digests
