@@ -7,5 +7,5 @@ import "embed"
 
 // FS holds every chart directory under charts/.
 //
-//go:embed all:gitops-wiring
+//go:embed all:gitops-wiring all:registry
 var FS embed.FS

@@ -16,6 +16,7 @@ package e2e
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -63,25 +64,35 @@ func TestRealProfiles(t *testing.T) {
 	// under kwok no container runs, so the apiserver's call could only time
 	// out. On a real cluster the webhook stays on.
 	noWebhook := []string{"--set", "ingress-nginx.controller.admissionWebhooks.enabled=false"}
+	token := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(token, []byte("registry-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name    string
 		args    []string
 		hosts   []string // Ingress hosts that must exist
 		gitops  string   // "argocd", "flux" or ""
 		install []string // components expected in the report
+		push    string   // SAMPLE_IMAGE the Jenkins controller is given ("-": none set)
 	}{
 		{"default", []string{"--profile", "default", "--gitops-repo", repo, "--gitops-path", "clusters/dev"},
-			[]string{"jenkins.127.0.0.1.sslip.io", "argocd.127.0.0.1.sslip.io"}, "argocd",
-			[]string{"traefik", "jenkins", "argocd", "argocd-repo"}},
+			[]string{"jenkins.127.0.0.1.sslip.io", "argocd.127.0.0.1.sslip.io", "registry.127.0.0.1.sslip.io"}, "argocd",
+			[]string{"traefik", "jenkins", "registry", "argocd", "argocd-repo"}, inClusterImage},
 		{"classic", append([]string{"--profile", "classic", "--gitops-repo", repo, "--gitops-path", "clusters/dev"}, noWebhook...),
-			[]string{"jenkins.127.0.0.1.sslip.io"}, "flux",
-			[]string{"ingress-nginx", "jenkins", "flux-operator", "flux-instance", "flux-repo"}},
+			[]string{"jenkins.127.0.0.1.sslip.io", "registry.127.0.0.1.sslip.io"}, "flux",
+			[]string{"ingress-nginx", "jenkins", "registry", "flux-operator", "flux-instance", "flux-repo"}, inClusterImage},
 		{"minimal", []string{"--profile", "minimal"},
 			[]string{"jenkins.127.0.0.1.sslip.io"}, "",
-			nil},
+			nil, ""},
 		{"default-flux-nginx", append([]string{"--profile", "default", "--gitops", "flux", "--ingress", "nginx"}, noWebhook...),
+			[]string{"jenkins.127.0.0.1.sslip.io", "registry.127.0.0.1.sslip.io"}, "",
+			[]string{"ingress-nginx", "jenkins", "registry", "flux-operator", "flux-instance"}, inClusterImage},
+		// Your own registry: no in-cluster one, the login in a
+		// docker-registry Secret the real Jenkins chart's pipeline mounts.
+		{"default-own-registry", []string{"--profile", "default", "--gitops", "none", "--registry", "ghcr.io/example", "--registry-username", "robot", "--registry-password", "@" + token},
 			[]string{"jenkins.127.0.0.1.sslip.io"}, "",
-			[]string{"ingress-nginx", "jenkins", "flux-operator", "flux-instance"}},
+			[]string{"traefik", "jenkins"}, "ghcr.io/example/sample-app"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -117,6 +128,7 @@ func TestRealProfiles(t *testing.T) {
 			}
 			checkHosts(t, tc.hosts)
 			checkJenkins(t, passwords["jenkins"])
+			checkPushDestination(t, tc.push)
 			// Every shipped profile has Jenkins, on the ingress: JCasC's
 			// location.url is the URL up printed.
 			if urls["jenkins"] == "" {
@@ -294,6 +306,45 @@ func checkFlux(t *testing.T) {
 	} {
 		if _, err := env.dynamic.Resource(r.gvr).Namespace("flux-system").Get(ctx, r.name, metav1.GetOptions{}); err != nil {
 			t.Errorf("%s %s: %v", r.gvr.Resource, r.name, err)
+		}
+	}
+}
+
+// inClusterImage is where the sample pipeline of default/classic@1.4.0
+// pushes by default.
+const inClusterImage = "registry.registry.svc.cluster.local:5000/sample-app"
+
+// checkPushDestination reads the real Jenkins chart's controller env: the
+// destination slipway set in controller.containerEnv reaches the
+// container JCasC substitutes it from, and the JCasC job reads it.
+func checkPushDestination(t *testing.T, want string) {
+	t.Helper()
+	ctx := context.Background()
+	sts, err := env.client.AppsV1().StatefulSets("jenkins").Get(ctx, "jenkins", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := "-"
+	for _, c := range sts.Spec.Template.Spec.Containers {
+		for _, e := range c.Env {
+			if c.Name == "jenkins" && e.Name == "SAMPLE_IMAGE" {
+				got = e.Value
+			}
+		}
+	}
+	if got != want {
+		t.Errorf("Jenkins controller SAMPLE_IMAGE = %q, want %q", got, want)
+	}
+	if want == inClusterImage {
+		cm, err := env.client.CoreV1().ConfigMaps("kube-public").Get(ctx, "local-registry-hosting", metav1.GetOptions{})
+		if err != nil || !strings.Contains(cm.Data["localRegistryHosting.v1"], "registry.registry.svc.cluster.local:5000") {
+			t.Errorf("local-registry-hosting: %v %v", err, cm)
+		}
+	}
+	if strings.HasPrefix(want, "ghcr.io/") {
+		sec, err := env.client.CoreV1().Secrets("jenkins").Get(ctx, "registry-push-credentials", metav1.GetOptions{})
+		if err != nil || sec.Type != "kubernetes.io/dockerconfigjson" {
+			t.Errorf("docker-registry Secret: %v", err)
 		}
 	}
 }

@@ -95,7 +95,8 @@ func readCredentials(ctx context.Context, cluster *kube.Cluster, want []string) 
 			withCreds = append(withCreds, e.Component)
 		}
 	}
-	if len(want) == 0 {
+	all := len(want) == 0
+	if all {
 		want = withCreds
 	}
 	store := &credentials.Store{Client: cluster.Client}
@@ -121,6 +122,13 @@ func readCredentials(ctx context.Context, cluster *kube.Cluster, want []string) 
 			url = e.URL
 		}
 		rows = append(rows, report.Credential{Component: name, Namespace: e.Namespace, URL: url, Username: c.Username, Password: c.Password})
+	}
+	// The in-cluster image registry has no login, but its addresses are
+	// what a user needs next to the others.
+	for _, e := range entries {
+		if all && e.InCluster != "" {
+			rows = append(rows, report.Credential{Component: e.Component, Namespace: e.Namespace, URL: e.URL, InCluster: e.InCluster})
+		}
 	}
 	return rows, errors.Join(errs...)
 }

@@ -58,7 +58,14 @@ is changed. It also warns when the hostnames do not resolve to --ip.
 
 --create-cluster first creates a kind cluster (Docker or Podman needed;
 a no-op if it exists) from the built-in kind-config.yaml or --kind-config,
-and installs into its context kind-NAME.
+and installs into its context kind-NAME. Its nodes then pull from the
+in-cluster registry (default@1.4.0 and later): up writes each node's
+containerd hosts.toml for the registry's name.
+
+The sample pipeline pushes to the in-cluster registry, or with --registry
+to yours (--registry-username and --registry-password make the
+docker-registry Secret it logs in with; never rotated by a re-run, removed
+by down); with neither it says so and its Push stage fails.
 
 Progress goes to stderr; the result table (or -o json) to stdout.
 
@@ -70,6 +77,7 @@ Examples:
   slipway up --profile default@1.0.0 --gitops flux
   slipway up --set jenkins.controller.numExecutors=2 -f jenkins=my-values.yaml
   slipway up --without argocd --ip 192.168.1.20
+  slipway up --registry ghcr.io/me --registry-username me --registry-password @token.txt
   slipway up --chart-mirror oci://registry.local/charts --timeout 20m
   slipway up --dry-run -o json
   slipway up --lock slipway.lock            # record exact versions and digests
@@ -115,6 +123,10 @@ a damaged bundle; nothing was changed), 124 not ready within --timeout,
 			&cli.StringFlag{Name: "gitops-repo", Usage: "Git `URL` the GitOps agent syncs from (default: agent installed and idle)"},
 			&cli.StringFlag{Name: "gitops-path", Value: ".", Usage: "`PATH` inside the GitOps repo"},
 			&cli.StringFlag{Name: "gitops-revision", Value: "main", Usage: "`REV` to sync: a branch (main), a tag written refs/tags/v1.2.3 (a bare tag name is taken as a branch by Flux), or a full commit hash"},
+			&cli.StringFlag{Name: "registry", Usage: "the sample pipeline pushes to your own registry `HOST[:PORT][/PATH]` instead of the in-cluster one (default@1.4.0 and later), which is then left out"},
+			&cli.StringFlag{Name: "registry-username", Usage: "`USER` the pipeline logs in to --registry with"},
+			&cli.StringFlag{Name: "registry-password", Usage: "password or token for --registry-username: `@FILE` or secret:NAMESPACE/NAME[:KEY] (never a plain value); kept in a docker-registry Secret in the CI server's namespace"},
+			&cli.BoolFlag{Name: "in-cluster-registry", Usage: "keep the in-cluster registry with --registry"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and render the charts without touching the cluster"},
 			&cli.BoolFlag{Name: "create-cluster", Usage: "create a kind cluster first (a no-op if it exists) and install into it"},
 			&cli.StringFlag{Name: "cluster-name", Value: "slipway", Usage: "kind cluster `NAME` for --create-cluster"},
@@ -176,7 +188,9 @@ func upOptions(cmd *cli.Command) (bootstrap.Options, error) {
 		RegistryConfig: cmd.String("registry-config"), RepositoryConfig: cmd.String("repository-config"),
 		Lock: cmd.String("lock"), Locked: cmd.String("locked"), Bundle: cmd.String("bundle"),
 		GitOpsRepo: cmd.String("gitops-repo"), GitOpsPath: cmd.String("gitops-path"), GitOpsRevision: cmd.String("gitops-revision"),
-		DryRun: cmd.Bool("dry-run"), Timeout: cmd.Duration("timeout"),
+		Registry: cmd.String("registry"), RegistryUsername: cmd.String("registry-username"), RegistryPassword: cmd.String("registry-password"),
+		InClusterRegistry: cmd.Bool("in-cluster-registry"),
+		DryRun:            cmd.Bool("dry-run"), Timeout: cmd.Duration("timeout"),
 		Kube: kubeOptions(cmd),
 	}, nil
 }
@@ -196,10 +210,30 @@ func checkPlanFlags(cmd *cli.Command) error {
 	if cmd.IsSet("timeout") {
 		errs = append(errs, checkTimeout(cmd.Duration("timeout")))
 	}
+	errs = append(errs, checkRegistryFlags(cmd.String("registry"), cmd.String("registry-username"), cmd.String("registry-password")))
 	if err := errors.Join(errs...); err != nil {
 		return usageError("%w", err)
 	}
 	return nil
+}
+
+// checkRegistryFlags refuses a --registry that is not HOST[:PORT][/PATH]
+// and a login without a registry or half a login. The password's form
+// is checked where it is read (bootstrap), with --password's rules.
+func checkRegistryFlags(registry, username, password string) error {
+	var errs []error
+	if registry != "" {
+		errs = append(errs, plan.CheckRegistry(registry))
+	}
+	switch {
+	case registry == "" && (username != "" || password != ""):
+		errs = append(errs, errors.New("--registry-username and --registry-password log in to your own registry: give --registry HOST[/PATH] too"))
+	case (username == "") != (password == ""):
+		errs = append(errs, errors.New("--registry-username and --registry-password go together: give both, or neither for a registry that takes pushes without a login"))
+	case username != "" && (len(username) > 255 || strings.ContainsAny(username, ":\r\n\t ")):
+		errs = append(errs, fmt.Errorf("--registry-username: a user name has no ':', spaces or line breaks and at most 255 characters"))
+	}
+	return errors.Join(errs...)
 }
 
 // canonicalIP spells an address the way resolvers answer it (2001:db8::1,

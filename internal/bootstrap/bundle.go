@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/slipway-dev/slipway/internal/bundle"
+	"github.com/slipway-dev/slipway/internal/plan"
 	"github.com/slipway-dev/slipway/internal/release"
 	"github.com/slipway-dev/slipway/internal/ui"
 )
@@ -64,8 +65,14 @@ func prepareImages(ctx context.Context, opts Options, printer *ui.Printer, kubeV
 		return nil, nil, fmt.Errorf("render for the image list: %w", err)
 	}
 	var images []string
-	for _, res := range rendered {
+	for i, res := range rendered {
 		images = append(images, bundle.ImagesOf(res.Manifest)...)
+		// The sample pipeline's build and builder images are named in
+		// its JCasC job script, not in a manifest: the profile lists
+		// the env entries that hold them.
+		if c := p.component(p.Plan.Releases[i].Component); c != nil {
+			images = append(images, plan.PipelineImages(*c, p.Plan.Releases[i].Values)...)
+		}
 	}
 	slices.Sort(images)
 	return p, slices.Compact(images), nil

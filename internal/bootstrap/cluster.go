@@ -61,6 +61,11 @@ func createCluster(ctx context.Context, o ClusterOptions, printer *ui.Printer, d
 	if err != nil {
 		return "", outcome.Input(fmt.Errorf("%s: %w", configName, err))
 	}
+	// containerd reads the hosts.toml up writes for the in-cluster
+	// registry only with config_path set (kind's local-registry pattern).
+	if config, err = cluster.WithCertsDir(config); err != nil {
+		return "", outcome.Input(fmt.Errorf("%s: %w", configName, err))
+	}
 
 	runtime := ""
 	var failed []error

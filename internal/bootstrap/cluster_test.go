@@ -114,11 +114,17 @@ func TestCreateClusterConfigFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	k := &fakeKind{}
+	// The user's file, with the containerd patch the registry's node
+	// pulls need appended.
+	want, err := cluster.WithCertsDir([]byte(cfg))
+	if err != nil || !strings.Contains(string(want), "config_path") {
+		t.Fatalf("WithCertsDir: %v\n%s", err, want)
+	}
 	// Port 80 is taken but this config maps 8080 only.
-	if _, err := createCluster(context.Background(), ClusterOptions{ConfigFile: path}, ui.New(&bytes.Buffer{}, false), deps(k, true, taken{80: true})); err != nil || string(k.config) != cfg {
+	if _, err := createCluster(context.Background(), ClusterOptions{ConfigFile: path}, ui.New(&bytes.Buffer{}, false), deps(k, true, taken{80: true})); err != nil || string(k.config) != string(want) {
 		t.Fatalf("createCluster with --config: %v, config %q", err, k.config)
 	}
-	_, err := createCluster(context.Background(), ClusterOptions{ConfigFile: filepath.Join(t.TempDir(), "missing.yaml")}, ui.New(&bytes.Buffer{}, false), deps(k, true, nil))
+	_, err = createCluster(context.Background(), ClusterOptions{ConfigFile: filepath.Join(t.TempDir(), "missing.yaml")}, ui.New(&bytes.Buffer{}, false), deps(k, true, nil))
 	if !errors.Is(err, outcome.ErrInput) || !strings.HasPrefix(err.Error(), "--config: open ") {
 		t.Fatalf("missing --config file: %v", err)
 	}

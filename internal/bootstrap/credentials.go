@@ -97,6 +97,7 @@ func buildPlan(ctx context.Context, p *Prepared, ov *overrides, d Deps) (*plan.P
 		Files: ov.Files, Sets: ov.Sets,
 		Credentials: map[string]plan.Credential{},
 		Generated:   generatedValues(p.Profile, p.Options),
+		Registry:    userRegistry(p.Options),
 	}
 	for name, ch := range p.Charts {
 		in.Charts[name] = ch.planChart()

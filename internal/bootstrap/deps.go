@@ -56,6 +56,7 @@ type ReleaseClient interface {
 type SecretStore interface {
 	Ensure(ctx context.Context, spec credentials.Spec, provided string, dryRun bool) (credentials.Credential, error)
 	EnsureInternal(ctx context.Context, in credentials.Internal) (bool, error)
+	EnsureRegistry(ctx context.Context, l credentials.RegistryLogin) (bool, error)
 }
 
 // Readiness waits until the targets are ready, reporting progress.

@@ -14,7 +14,8 @@
 //	  → connect → address (--ip auto) → resolve charts → fetch charts
 //	    (sources.go: every chart on disk, digests checked against the lock)
 //	  → credentials (credentials.go: read existing, generate missing, in
-//	    memory) → plan (package plan, pure) → preflight (preflight.go)
+//	    memory; registry.go: the --registry login) → plan (package plan,
+//	    pure) → preflight (preflight.go, which also counts a pipeline pod)
 //	  It returns an immutable Prepared and the Deps that reach the cluster
 //	  (deps.go: small interfaces for releases, Secrets, namespaces,
 //	  readiness, served CRDs, the inventory, the clock and DNS).
@@ -25,7 +26,9 @@
 //	  another component's controller (crds.go), Helm upgrade-or-install or
 //	  nothing when unchanged, then the readiness wait.
 //	report (report.go): one row per release with its outcome; logins only
-//	  when everything is ready. --lock is written on success.
+//	  when everything is ready; notes on the in-cluster registry, whose
+//	  hosts.toml registry.go writes on the nodes of a kind cluster up
+//	  created. --lock is written on success.
 //
 // Diff (diff.go), Template (template.go) and BundleCreate/BundleImages
 // (bundle.go) are short consumers of Prepared.

@@ -132,7 +132,8 @@ func selectProfile(opts Options, printer *ui.Printer) (*profile.Profile, error) 
 		return nil, outcome.Input(err)
 	}
 	var without []string
-	for _, name := range profile.Disabled(p, map[string]bool{"gitops-repo": opts.GitOpsRepo != ""}) {
+	enabled := map[string]bool{"gitops-repo": opts.GitOpsRepo != "", "in-cluster-registry": opts.Registry == "" || opts.InClusterRegistry}
+	for _, name := range profile.Disabled(p, enabled) {
 		if !slices.Contains(opts.Without, name) {
 			without = append(without, name)
 		}
@@ -169,6 +170,8 @@ func sourceOf(c profile.Component, p *profile.Profile) charts.Source {
 type overrides struct {
 	values.Overrides
 	passwords map[string]passwordSource
+	// registryPassword is --registry-password, nil without it.
+	registryPassword *passwordSource
 }
 
 // passwordSource is where a user-supplied password comes from.
@@ -202,25 +205,63 @@ func parseOverrides(o Options) (*overrides, error) {
 			}
 			ov.passwords[comp] = passwordSource{file: src[1:]}
 		case strings.HasPrefix(src, "secret:"):
-			ref, key, _ := strings.Cut(strings.TrimPrefix(src, "secret:"), ":")
-			ns, name, ok := strings.Cut(ref, "/")
-			if !ok || ns == "" || name == "" {
+			ps, ok := secretSource(src)
+			if !ok {
 				errs = append(errs, fmt.Errorf("--password %s=%s: want secret:NAMESPACE/NAME[:KEY]", comp, src))
 				continue
 			}
-			if key == "" {
-				key = "password"
-			}
-			ov.passwords[comp] = passwordSource{secretNS: ns, secret: name, secretKey: key}
+			ov.passwords[comp] = ps
 		default:
 			// Never echo the value: it is probably the password itself.
 			errs = append(errs, fmt.Errorf("--password %s=…: a password on the command line lands in shell history and process lists; put it in a file and pass %s=@FILE, or in a Secret and pass %s=secret:NAMESPACE/NAME", comp, comp, comp))
 		}
 	}
+	if src := o.RegistryPassword; src != "" {
+		ps, err := registryPasswordSource(src)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		ov.registryPassword = ps
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, outcome.Input(err)
 	}
 	return ov, nil
+}
+
+// secretSource parses secret:NAMESPACE/NAME[:KEY] (KEY defaults to
+// "password").
+func secretSource(src string) (passwordSource, bool) {
+	ref, key, _ := strings.Cut(strings.TrimPrefix(src, "secret:"), ":")
+	ns, name, ok := strings.Cut(ref, "/")
+	if !ok || ns == "" || name == "" {
+		return passwordSource{}, false
+	}
+	if key == "" {
+		key = "password"
+	}
+	return passwordSource{secretNS: ns, secret: name, secretKey: key}, true
+}
+
+// registryPasswordSource parses --registry-password with --password's
+// forms; a file is read now, so a missing one fails before the cluster
+// is contacted.
+func registryPasswordSource(src string) (*passwordSource, error) {
+	switch {
+	case strings.HasPrefix(src, "@"):
+		if _, err := credentials.ReadRegistryPassword(src[1:]); err != nil {
+			return nil, err
+		}
+		return &passwordSource{file: src[1:]}, nil
+	case strings.HasPrefix(src, "secret:"):
+		ps, ok := secretSource(src)
+		if !ok {
+			return nil, fmt.Errorf("--registry-password %s: want secret:NAMESPACE/NAME[:KEY]", src)
+		}
+		return &ps, nil
+	}
+	// Never echo the value: it is probably the password itself.
+	return nil, errors.New("--registry-password …: a password on the command line lands in shell history and process lists; put it in a file and pass --registry-password @FILE, or in a Secret and pass --registry-password secret:NAMESPACE/NAME")
 }
 
 func redactValue(p string) string {

@@ -120,6 +120,15 @@ func (in *installer) install(ctx context.Context, rel plan.Release) (release.Res
 		}
 		out.cred = &cred
 	}
+	if l := in.p.RegistryLogin; l != nil && l.Component == comp {
+		wrote, err := in.d.Secrets.EnsureRegistry(ctx, *l)
+		if err != nil {
+			return fail(err)
+		}
+		if wrote {
+			in.ui.Infof("%s: wrote docker-registry secret %s/%s for %s", comp, l.Namespace, l.Secret, l.Server)
+		}
+	}
 	for _, g := range rel.Generated {
 		if _, err := in.d.Secrets.EnsureInternal(ctx, credentials.Internal{Component: comp, Namespace: rel.Namespace, Name: g.Name, Key: g.Key, Length: g.Length}); err != nil {
 			return fail(err)

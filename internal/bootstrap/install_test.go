@@ -53,6 +53,11 @@ func (f fakeSecrets) EnsureInternal(_ context.Context, in credentials.Internal) 
 	return true, nil
 }
 
+func (f fakeSecrets) EnsureRegistry(_ context.Context, l credentials.RegistryLogin) (bool, error) {
+	f.c.add("ensure registry login %s/%s", l.Namespace, l.Secret)
+	return true, nil
+}
+
 // readiness answers at once with err (nil: everything is Ready).
 type readiness struct {
 	c   *calls

@@ -37,6 +37,13 @@ type Options struct {
 
 	GitOpsRepo, GitOpsPath, GitOpsRevision string
 
+	// Registry is the user's own registry the sample pipeline pushes to
+	// (--registry HOST[:PORT][/PATH]); the in-cluster registry is then
+	// left out unless InClusterRegistry keeps it. RegistryUsername and
+	// RegistryPassword (@FILE or secret:NAMESPACE/NAME[:KEY]) log in to it.
+	Registry, RegistryUsername, RegistryPassword string
+	InClusterRegistry                            bool
+
 	DryRun bool
 	// NoCluster never contacts a cluster (slipway template); KubeVersion is
 	// then the Kubernetes version charts are rendered for.

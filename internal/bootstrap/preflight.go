@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/slipway-dev/slipway/internal/plan"
@@ -101,6 +102,7 @@ func checkPlan(ctx context.Context, p *Prepared, d Deps) error {
 			ingress = append(ingress, workloads[i]...)
 		}
 	}
+	all = append(all, pipelinePods(p)...)
 	var failed []error
 	for _, err := range []error{
 		preflight.KubeVersion(ver.GitVersion, chartList),
@@ -141,4 +143,23 @@ func waitDNS(done <-chan struct{}) {
 		case <-time.After(2 * preflight.DNSTimeout):
 		}
 	}
+}
+
+// pipelinePods is one running sample-pipeline pod per CI server with a
+// pipeline, at the requests its profile declares: a build is what the
+// platform is for, so the memory it needs is part of what must fit.
+func pipelinePods(p *Prepared) []preflight.Workload {
+	var out []preflight.Workload
+	for _, rel := range p.Plan.Releases {
+		c := p.component(rel.Component)
+		if c == nil || c.Pipeline == nil {
+			continue
+		}
+		mem, err := resource.ParseQuantity(c.Pipeline.Requests.Memory)
+		if err != nil {
+			continue // the profile was validated
+		}
+		out = append(out, preflight.Workload{Component: rel.Component, Kind: "Pod", Namespace: rel.Namespace, Name: "sample-pipeline agent", Replicas: 1, Memory: mem})
+	}
+	return out
 }

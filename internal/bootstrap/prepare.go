@@ -30,9 +30,12 @@ type Prepared struct {
 	// each is stored.
 	Credentials map[string]credentials.Credential
 	Specs       map[string]credentials.Spec
-	Lock        lockSource
-	Cluster     *kube.Cluster // nil when there is none (template, a dry run without one)
-	Started     time.Time
+	// RegistryLogin is the user's login to --registry, kept in the
+	// pipeline's docker-registry Secret; nil without one.
+	RegistryLogin *credentials.RegistryLogin
+	Lock          lockSource
+	Cluster       *kube.Cluster // nil when there is none (template, a dry run without one)
+	Started       time.Time
 	// DNS is closed when the background hostname check is done (nil when
 	// none runs); its warning is printed by then.
 	DNS <-chan struct{}
@@ -86,6 +89,9 @@ func prepare(ctx context.Context, opts Options, printer *ui.Printer) (*Prepared,
 		return fail(err)
 	}
 	if p.Credentials, p.Specs, err = loadCredentials(ctx, p, in.over, deps); err != nil {
+		return fail(err)
+	}
+	if p.RegistryLogin, err = loadRegistryLogin(ctx, p, in.over); err != nil {
 		return fail(err)
 	}
 	if p.Plan, err = buildPlan(ctx, p, in.over, deps); err != nil {

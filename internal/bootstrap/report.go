@@ -9,6 +9,7 @@ import (
 	"github.com/slipway-dev/slipway/internal/credentials"
 	"github.com/slipway-dev/slipway/internal/inventory"
 	"github.com/slipway-dev/slipway/internal/outcome"
+	"github.com/slipway-dev/slipway/internal/plan"
 	"github.com/slipway-dev/slipway/internal/profile"
 	"github.com/slipway-dev/slipway/internal/report"
 	"github.com/slipway-dev/slipway/internal/ui"
@@ -121,6 +122,15 @@ func inventoryEntries(p *Prepared) []inventory.Entry {
 		}
 		if c := p.component(rel.Component); c != nil && c.Credentials != nil {
 			e.BcryptPaths, e.MtimePaths = c.Credentials.Inject.Bcrypt, c.Credentials.Inject.BcryptMtime
+		}
+		// The docker-registry Secret of --registry-username: down removes
+		// it whether or not this run was given one (it is gone, or kept
+		// from an earlier run).
+		if c := p.component(rel.Component); c != nil && c.Pipeline != nil {
+			e.Generated = append(e.Generated, c.Pipeline.SecretName)
+		}
+		if c := p.component(rel.Component); c != nil && c.Registry != nil {
+			e.InCluster = plan.InClusterRegistry(*c)
 		}
 		out = append(out, e)
 	}

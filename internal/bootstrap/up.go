@@ -35,6 +35,11 @@ func Up(ctx context.Context, opts Options, printer *ui.Printer) (*report.Up, err
 		rep, err = dryRun(ctx, p, printer)
 	} else {
 		rep, err = apply(ctx, p, deps, printer)
+		if err == nil {
+			var notes []string
+			notes, err = registryNotes(ctx, p, realClusterDeps(), printer)
+			rep.Notes = append(rep.Notes, notes...)
+		}
 	}
 	// --lock records what was (or, with --dry-run, would be) installed.
 	if err == nil && opts.Lock != "" {

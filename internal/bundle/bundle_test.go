@@ -297,9 +297,24 @@ spec:
 kind: ConfigMap
 data:
   image: not-a-container-image
+---
+# As the Jenkins chart renders JCasC: the agent pod template's containers
+# inside a ConfigMap value.
+kind: ConfigMap
+data:
+  jcasc-default-config.yaml: |-
+    jenkins:
+      clouds:
+      - kubernetes:
+          templates:
+            - name: "default"
+              containers:
+              - name: "jnlp"
+                image: "jenkins/inbound-agent:3385.vf1123fb_515da_-1"
+  plain: "just text: not YAML containers"
 `
 	got := ImagesOf(m)
-	want := []string{"busybox:1.36", "ghcr.io/x/app:1.0"}
+	want := []string{"busybox:1.36", "ghcr.io/x/app:1.0", "jenkins/inbound-agent:3385.vf1123fb_515da_-1"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("ImagesOf = %v, want %v", got, want)
 	}

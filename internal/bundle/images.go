@@ -10,7 +10,9 @@ import (
 // ImagesOf lists the container images a rendered manifest uses: the image
 // of every container, init container and ephemeral container of any
 // object (Pods, workload templates, Jobs, CronJobs, and custom resources
-// that embed a pod spec), sorted and unique.
+// that embed a pod spec), sorted and unique. A ConfigMap's values are
+// read as YAML too: Jenkins configuration-as-code keeps the agent pod
+// template's containers there (the Jenkins chart's jnlp container).
 func ImagesOf(manifest string) []string {
 	var out []string
 	for _, doc := range strings.Split(manifest, "\n---") {
@@ -19,6 +21,15 @@ func ImagesOf(manifest string) []string {
 			continue
 		}
 		collect(obj, &out)
+		if m, ok := obj.(map[string]any); ok && m["kind"] == "ConfigMap" {
+			data, _ := m["data"].(map[string]any)
+			for _, v := range data {
+				var inner any
+				if s, ok := v.(string); ok && yaml.Unmarshal([]byte(s), &inner) == nil {
+					collect(inner, &out)
+				}
+			}
+		}
 	}
 	slices.Sort(out)
 	return slices.Compact(out)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	kind "sigs.k8s.io/kind/pkg/cluster"
+	"sigs.k8s.io/kind/pkg/cluster/nodeutils"
 	kindlog "sigs.k8s.io/kind/pkg/log"
 )
 
@@ -44,7 +45,22 @@ func (k kindProvider) Create(name string, config []byte, kubeconfig string, wait
 }
 
 func (k kindProvider) Delete(name, kubeconfig string) error { return k.p.Delete(name, kubeconfig) }
-func (k kindProvider) List() ([]string, error)              { return k.p.List() }
+
+// WriteNodeFile writes content to path on every node of cluster name,
+// through kind's own node exec (docker/podman exec).
+func (k kindProvider) WriteNodeFile(name, path string, content []byte) (int, error) {
+	ns, err := k.p.ListNodes(name)
+	if err != nil {
+		return 0, err
+	}
+	for _, n := range ns {
+		if err := nodeutils.WriteFile(n, path, string(content)); err != nil {
+			return 0, fmt.Errorf("node %s: write %s: %w", n.String(), path, err)
+		}
+	}
+	return len(ns), nil
+}
+func (k kindProvider) List() ([]string, error) { return k.p.List() }
 
 // logger adapts kind's logger to plain lines: warnings, errors and
 // V(0) status messages are shown, debug levels are not.

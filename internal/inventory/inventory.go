@@ -36,11 +36,14 @@ type Entry struct {
 	Generated []string `json:"generatedSecrets,omitempty"`
 	// BcryptPaths and MtimePaths are the values paths that hold a hash of
 	// the password (charts that take a hash), for `credentials rotate`.
-	BcryptPaths    []string `json:"bcryptPaths,omitempty"`
-	MtimePaths     []string `json:"mtimePaths,omitempty"`
-	URL            string   `json:"url,omitempty"`
-	Profile        string   `json:"profile"`
-	ProfileVersion string   `json:"profileVersion"`
+	BcryptPaths []string `json:"bcryptPaths,omitempty"`
+	MtimePaths  []string `json:"mtimePaths,omitempty"`
+	URL         string   `json:"url,omitempty"`
+	// InCluster is an image registry's one name inside the cluster
+	// (host:port), which pods push to and nodes pull from.
+	InCluster      string `json:"inCluster,omitempty"`
+	Profile        string `json:"profile"`
+	ProfileVersion string `json:"profileVersion"`
 }
 
 // ErrEmpty means slipway has installed nothing in this cluster.

@@ -24,26 +24,38 @@ func TestShippedProfilesGolden(t *testing.T) {
 		name, profile string
 		choices       map[string]string
 		gitopsRepo    string
+		without       []string
+		registry      UserRegistry
 	}{
-		{"default", "default@1.0.0", nil, ""},
-		{"default-flux-nginx", "default@1.0.0", map[string]string{"gitops": "flux", "ingress": "nginx"}, ""},
-		{"default-gitops-repo", "default@1.0.0", nil, "https://github.com/example/platform.git"},
-		{"classic", "classic@1.0.0", nil, "https://github.com/example/platform.git"},
-		{"minimal", "minimal@1.0.0", nil, ""},
+		{"default", "default@1.0.0", nil, "", nil, UserRegistry{}},
+		{"default-flux-nginx", "default@1.0.0", map[string]string{"gitops": "flux", "ingress": "nginx"}, "", nil, UserRegistry{}},
+		{"default-gitops-repo", "default@1.0.0", nil, "https://github.com/example/platform.git", nil, UserRegistry{}},
+		{"classic", "classic@1.0.0", nil, "https://github.com/example/platform.git", nil, UserRegistry{}},
+		{"minimal", "minimal@1.0.0", nil, "", nil, UserRegistry{}},
 		// 1.1.0: the same platforms; jenkins and argocd start once traefik
 		// is installed (dependentsStart), nginx's dependents still wait.
-		{"default-1.1.0", "default@1.1.0", nil, ""},
-		{"default-1.1.0-flux-nginx", "default@1.1.0", map[string]string{"gitops": "flux", "ingress": "nginx"}, ""},
-		{"classic-1.1.0-traefik", "classic@1.1.0", map[string]string{"ingress": "traefik"}, "https://github.com/example/platform.git"},
-		{"minimal-1.1.0", "minimal@1.1.0", nil, ""},
+		{"default-1.1.0", "default@1.1.0", nil, "", nil, UserRegistry{}},
+		{"default-1.1.0-flux-nginx", "default@1.1.0", map[string]string{"gitops": "flux", "ingress": "nginx"}, "", nil, UserRegistry{}},
+		{"classic-1.1.0-traefik", "classic@1.1.0", map[string]string{"ingress": "traefik"}, "https://github.com/example/platform.git", nil, UserRegistry{}},
+		{"minimal-1.1.0", "minimal@1.1.0", nil, "", nil, UserRegistry{}},
 		// 1.2.0: slipway makes Argo CD's Redis Secret; its hook Job is off.
-		{"default-1.2.0", "default@1.2.0", nil, ""},
-		{"classic-1.2.0-argocd", "classic@1.2.0", map[string]string{"gitops": "argocd"}, "https://github.com/example/platform.git"},
+		{"default-1.2.0", "default@1.2.0", nil, "", nil, UserRegistry{}},
+		{"classic-1.2.0-argocd", "classic@1.2.0", map[string]string{"gitops": "argocd"}, "https://github.com/example/platform.git", nil, UserRegistry{}},
 		// 1.3.0: Argo CD and Jenkins are told the URL slipway prints
 		// (global.domain, configs.cm.url, controller.jenkinsUrl).
-		{"default-1.3.0", "default@1.3.0", nil, ""},
-		{"classic-1.3.0", "classic@1.3.0", nil, "https://github.com/example/platform.git"},
-		{"classic-1.3.0-argocd", "classic@1.3.0", map[string]string{"gitops": "argocd"}, "https://github.com/example/platform.git"},
+		{"default-1.3.0", "default@1.3.0", nil, "", nil, UserRegistry{}},
+		{"classic-1.3.0", "classic@1.3.0", nil, "https://github.com/example/platform.git", nil, UserRegistry{}},
+		{"classic-1.3.0-argocd", "classic@1.3.0", map[string]string{"gitops": "argocd"}, "https://github.com/example/platform.git", nil, UserRegistry{}},
+		// 1.4.0: the in-cluster registry; the sample pipeline pushes to
+		// it, to the user's --registry, or nowhere (and says so).
+		{"default-1.4.0", "default@1.4.0", nil, "", nil, UserRegistry{}},
+		{"default-1.4.0-without-registry", "default@1.4.0", nil, "", []string{"registry"}, UserRegistry{}},
+		{"default-1.4.0-own-registry", "default@1.4.0", nil, "", nil, UserRegistry{Ref: "ghcr.io/example", Login: true}},
+		{"classic-1.4.0", "classic@1.4.0", nil, "https://github.com/example/platform.git", nil, UserRegistry{}},
+		// minimal 1.2.0: the same pipeline with smaller requests, and no
+		// registry unless --registry names one.
+		{"minimal-1.2.0", "minimal@1.2.0", nil, "", nil, UserRegistry{}},
+		{"minimal-1.2.0-own-registry", "minimal@1.2.0", nil, "", nil, UserRegistry{Ref: "registry.local:5000/team"}},
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
@@ -51,12 +63,13 @@ func TestShippedProfilesGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sel, err := profile.Select(p, sc.choices, profile.Disabled(p, map[string]bool{"gitops-repo": sc.gitopsRepo != ""}))
+			flags := map[string]bool{"gitops-repo": sc.gitopsRepo != "", "in-cluster-registry": sc.registry.Ref == ""}
+			sel, err := profile.Select(p, sc.choices, append(profile.Disabled(p, flags), sc.without...))
 			if err != nil {
 				t.Fatal(err)
 			}
 			in := Input{Profile: sel, Charts: map[string]Chart{}, Credentials: map[string]Credential{},
-				Generated: map[string]map[string]any{}, Domain: "sslip.io", IP: "127.0.0.1"}
+				Generated: map[string]map[string]any{}, Domain: "sslip.io", IP: "127.0.0.1", Registry: sc.registry}
 			for _, c := range sel.Components {
 				in.Charts[c.Name] = Chart{Name: chartName(c), Version: c.Chart.Version}
 				if cr := c.Credentials; cr != nil {

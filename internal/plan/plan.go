@@ -41,6 +41,9 @@ type Input struct {
 	// Extra generated values per component (e.g. GitOps wiring), merged with
 	// the generated layer.
 	Generated map[string]map[string]any
+	// Registry is the user's own registry for the sample pipeline's push
+	// (--registry); without it the profile's in-cluster registry is used.
+	Registry UserRegistry
 }
 
 // Release is one component as it will be applied.
@@ -69,6 +72,9 @@ type Plan struct {
 	Profile  string    `json:"profile"`
 	Version  string    `json:"profileVersion"`
 	Releases []Release `json:"releases"` // in a valid apply order
+	// Push is where the sample pipeline pushes; nil when the profile has
+	// no pipeline settings (before default@1.4.0).
+	Push *Push `json:"push,omitempty"`
 }
 
 // Build makes the plan. Every problem is reported together.
@@ -89,6 +95,11 @@ func Build(in Input) (*Plan, error) {
 		}
 	}
 	out := &Plan{Profile: p.Name, Version: p.Version}
+	for i := range p.Components {
+		if p.Components[i].Pipeline != nil {
+			out.Push = pushOf(p, in.Registry, &p.Components[i])
+		}
+	}
 	for _, c := range p.Components {
 		chart, ok := in.Charts[c.Name]
 		if !ok {
@@ -147,6 +158,9 @@ func Build(in Input) (*Plan, error) {
 					values.SetPath(gen, path, cred.Mtime)
 				}
 			}
+		}
+		if c.Pipeline != nil {
+			values.SetPath(gen, c.Pipeline.EnvPath, pushEnv(c, out.Push))
 		}
 		vals := values.Merge(nil, c.Values)
 		vals = values.Merge(vals, gen)

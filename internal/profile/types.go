@@ -53,6 +53,45 @@ type Component struct {
 	// EnabledBy names a flag without which the component is left out:
 	// "gitops-repo" (installed only when --gitops-repo is given).
 	EnabledBy string `json:"enabledBy,omitempty" yaml:"enabledBy"`
+	// Registry marks the component as the platform's in-cluster image
+	// registry (default@1.4.0): the sample pipeline pushes to it and the
+	// nodes pull from it.
+	Registry *Registry `json:"registry,omitempty" yaml:"registry"`
+	// Pipeline says how the CI server's sample pipeline is told where to
+	// push, and what its build pod asks for (default@1.4.0).
+	Pipeline *Pipeline `json:"pipeline,omitempty" yaml:"pipeline"`
+}
+
+// Registry is an in-cluster image registry installed by the component's
+// chart. Its one name, used to push, to pull and in printed references,
+// is <release>.<namespace>.svc.cluster.local:<port>.
+type Registry struct {
+	Port int `json:"port" yaml:"port"`
+}
+
+// Pipeline is the sample pipeline of a CI server component. slipway sets
+// the push destination in entries of the env list at EnvPath (a list of
+// {name, value}, such as the Jenkins chart's controller.containerEnv): an
+// env change changes the pod template, so Jenkins restarts and JCasC
+// reads the new values.
+type Pipeline struct {
+	EnvPath string `json:"envPath" yaml:"envPath"`
+	// SecretName is the docker-registry Secret slipway creates in the
+	// component's namespace from --registry-username/--registry-password.
+	SecretName string `json:"secretName" yaml:"secretName"`
+	// ImageEnv are the env entries naming images the pipeline's pod runs
+	// (build and builder): `bundle images` lists their values.
+	ImageEnv []string `json:"imageEnv,omitempty" yaml:"imageEnv"`
+	// Requests are what one pipeline pod requests, all its containers
+	// together (the agent's jnlp container included); preflight counts
+	// them as one more pod.
+	Requests Requests `json:"requests" yaml:"requests"`
+}
+
+// Requests are a pod's resource requests.
+type Requests struct {
+	CPU    string `json:"cpu" yaml:"cpu"`
+	Memory string `json:"memory" yaml:"memory"`
 }
 
 // DependentsStart values.
@@ -62,7 +101,9 @@ const (
 )
 
 // EnabledByFlags are the values EnabledBy accepts.
-var EnabledByFlags = []string{"gitops-repo"}
+// "in-cluster-registry" is on unless --registry names another registry
+// (and --in-cluster-registry does not keep it).
+var EnabledByFlags = []string{"gitops-repo", "in-cluster-registry"}
 
 // Chart says where a component's chart comes from: exactly one of a
 // classic repository (Repo and Name), an OCI reference, or a local Path.

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 // Problem is one thing wrong with a profile.
@@ -127,6 +128,7 @@ func (p *Profile) Validate() error {
 			checkPaths(all, f+".host", add)
 			checkOnce(all, f+".host", add)
 		}
+		validatePipeline(c, f, add)
 		if cr := c.Credentials; cr != nil {
 			cf := f + ".credentials"
 			if cr.Length < MinLength {
@@ -238,6 +240,31 @@ func validateChart(c Chart, f string, add func(string, string, ...any)) {
 		add(f+".version", "required: a version constraint such as ~1.2.0")
 	} else if _, err := semver.NewConstraint(c.Version); err != nil {
 		add(f+".version", "invalid semver constraint %q: %v", c.Version, err)
+	}
+}
+
+// validatePipeline checks the registry and pipeline fields: a port,
+// a values path, a Secret name and quantities that parse.
+func validatePipeline(c Component, f string, add func(string, string, ...any)) {
+	if r := c.Registry; r != nil && (r.Port < 1 || r.Port > 65535) {
+		add(f+".registry.port", "%d is not a port: give the registry Service's port, e.g. 5000", r.Port)
+	}
+	pl := c.Pipeline
+	if pl == nil {
+		return
+	}
+	if pl.EnvPath == "" {
+		add(f+".pipeline.envPath", "required: the values path of the env list that receives the push destination")
+	} else {
+		checkPaths([]string{pl.EnvPath}, f+".pipeline.envPath", add)
+	}
+	if !dnsLabel.MatchString(pl.SecretName) || len(pl.SecretName) > 63 {
+		add(f+".pipeline.secretName", "required: a Secret name (a DNS label), got %q", Excerpt(pl.SecretName))
+	}
+	for _, q := range [][2]string{{"cpu", pl.Requests.CPU}, {"memory", pl.Requests.Memory}} {
+		if _, err := resource.ParseQuantity(q[1]); err != nil {
+			add(f+".pipeline.requests."+q[0], "%q is not a quantity like 500m or 512Mi", Excerpt(q[1]))
+		}
 	}
 }
 

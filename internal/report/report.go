@@ -103,6 +103,10 @@ type Credential struct {
 	Component string `json:"component"`
 	Namespace string `json:"namespace"`
 	URL       string `json:"url,omitempty"`
+	// InCluster is an image registry's name inside the cluster (a
+	// registry row has no login: the in-cluster registry takes pushes
+	// from inside the cluster and from the ingress without one).
+	InCluster string `json:"inCluster,omitempty"`
 	Username  string `json:"username"`
 	Password  string `json:"password,omitempty"`
 }
@@ -117,7 +121,13 @@ func WriteCredentials(w io.Writer, f Format, rows []Credential) error {
 	for _, c := range rows {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Component, dash(c.URL), dash(c.Username), dash(c.Password))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, c := range rows {
+		writeRegistry(w, c.Component, c.URL, c.InCluster)
+	}
+	return nil
 }
 
 func dash(s string) string {
@@ -140,7 +150,9 @@ type Status struct {
 	Readiness     string    `json:"readiness"` // ready, progressing, failed, pending, missing, unknown
 	Reason        string    `json:"reason,omitempty"`
 	URL           string    `json:"url,omitempty"`
-	Profile       string    `json:"profile,omitempty"`
+	// InCluster is an image registry's name inside the cluster.
+	InCluster string `json:"inCluster,omitempty"`
+	Profile   string `json:"profile,omitempty"`
 }
 
 // WriteStatus renders `slipway status`.
@@ -168,7 +180,21 @@ func WriteStatus(w io.Writer, f Format, rows []Status) error {
 			fmt.Fprintf(w, "\n%s: %s\n", s.Component, s.Reason)
 		}
 	}
+	for _, s := range rows {
+		writeRegistry(w, s.Component, s.URL, s.InCluster)
+	}
 	return nil
+}
+
+// writeRegistry says, under a table, how images on an in-cluster
+// registry are named from the user's machine and from inside the
+// cluster; nothing for a component that is not a registry.
+func writeRegistry(w io.Writer, name, url, inCluster string) {
+	if inCluster == "" {
+		return
+	}
+	host := strings.TrimPrefix(url, "http://")
+	fmt.Fprintf(w, "\n%s: push from this machine to %s/NAME:TAG (%s); inside the cluster, pods and nodes use %s/NAME:TAG\n", name, dash(host), dash(url), inCluster)
 }
 
 // ComponentDiff is what `up` would do to one component.

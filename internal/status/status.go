@@ -66,7 +66,7 @@ func (r *Reporter) Status(ctx context.Context) ([]report.Status, error) {
 	}
 	var out []report.Status
 	for _, e := range inventory.Ordered(entries) {
-		st := report.Status{Component: e.Component, Namespace: e.Namespace, Release: e.Release, URL: e.URL, Profile: e.Profile + "@" + e.ProfileVersion}
+		st := report.Status{Component: e.Component, Namespace: e.Namespace, Release: e.Release, URL: e.URL, InCluster: e.InCluster, Profile: e.Profile + "@" + e.ProfileVersion}
 		mgr, err := r.Releases(e.Namespace)
 		if err != nil {
 			return nil, err
