@@ -76,6 +76,8 @@ Examples:
   slipway up --locked slipway.lock          # install exactly those, or fail before changing anything
   slipway up --offline                      # charts from the cache only (a second up downloads none anyway)
   slipway up --bundle platform.tgz          # from slipway bundle create: no network at all
+  slipway up --gitops-repo https://git.example/org/platform.git --gitops-username bot --gitops-password @token.txt
+  slipway up --gitops-repo git@git.example:org/platform.git --gitops-ssh-key deploy-key --gitops-known-hosts known_hosts
 
 Charts are cached by digest (--cache-dir), so a re-run downloads no chart
 (a repository's index is still read to resolve constraints, unless
@@ -83,6 +85,13 @@ Charts are cached by digest (--cache-dir), so a re-run downloads no chart
 and version are used. Private repositories: the logins of Helm's
 repositories.yaml and registry config are used (helm repo add --username,
 helm registry login).
+
+A private GitOps repository: --gitops-username with --gitops-password
+(HTTPS), or --gitops-ssh-key with --gitops-known-hosts (SSH; host key
+checking is never turned off). slipway keeps the credential in a Secret it
+owns (Argo CD: a repository Secret in its namespace; Flux: the Secret the
+GitRepository's secretRef names), never in Helm values; a re-run without
+the flags keeps using it, and down removes it. slipway credentials lists it.
 
 Exit codes: 0 ready, 1 failed, 2 bad input or a chart that cannot be used
 (missing from the cache with --offline, a digest that differs from the lock,
@@ -110,6 +119,10 @@ a damaged bundle; nothing was changed), 124 not ready within --timeout,
 			&cli.StringFlag{Name: "gitops-repo", Usage: "Git `URL` the GitOps agent syncs from (default: agent installed and idle)"},
 			&cli.StringFlag{Name: "gitops-path", Value: ".", Usage: "`PATH` inside the GitOps repo"},
 			&cli.StringFlag{Name: "gitops-revision", Value: "main", Usage: "`REV` to sync: a branch (main), a tag written refs/tags/v1.2.3 (a bare tag name is taken as a branch by Flux), or a full commit hash"},
+			&cli.StringFlag{Name: "gitops-username", Usage: "user `NAME` for a private --gitops-repo over HTTPS, with --gitops-password"},
+			&cli.StringFlag{Name: "gitops-password", Usage: "password or token for --gitops-username: `@FILE` or secret:NAMESPACE/NAME[:KEY] (never a plain value)"},
+			&cli.StringFlag{Name: "gitops-ssh-key", Usage: "private key `FILE` (no passphrase, mode 0600) for a private --gitops-repo over SSH, with --gitops-known-hosts", TakesFile: true},
+			&cli.StringFlag{Name: "gitops-known-hosts", Usage: "known_hosts `FILE` with the Git server's host keys, for --gitops-ssh-key (e.g. from ssh-keyscan HOST)", TakesFile: true},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and render the charts without touching the cluster"},
 			&cli.BoolFlag{Name: "create-cluster", Usage: "create a kind cluster first (a no-op if it exists) and install into it"},
 			&cli.StringFlag{Name: "cluster-name", Value: "slipway", Usage: "kind cluster `NAME` for --create-cluster"},
@@ -171,6 +184,8 @@ func upOptions(cmd *cli.Command) (bootstrap.Options, error) {
 		RegistryConfig: cmd.String("registry-config"), RepositoryConfig: cmd.String("repository-config"),
 		Lock: cmd.String("lock"), Locked: cmd.String("locked"), Bundle: cmd.String("bundle"),
 		GitOpsRepo: cmd.String("gitops-repo"), GitOpsPath: cmd.String("gitops-path"), GitOpsRevision: cmd.String("gitops-revision"),
+		GitOpsUsername: cmd.String("gitops-username"), GitOpsPassword: cmd.String("gitops-password"),
+		GitOpsSSHKey: cmd.String("gitops-ssh-key"), GitOpsKnownHosts: cmd.String("gitops-known-hosts"),
 		DryRun: cmd.Bool("dry-run"), Timeout: cmd.Duration("timeout"),
 		Kube: kubeOptions(cmd),
 	}, nil

@@ -30,9 +30,12 @@ type Prepared struct {
 	// each is stored.
 	Credentials map[string]credentials.Credential
 	Specs       map[string]credentials.Spec
-	Lock        lockSource
-	Cluster     *kube.Cluster // nil when there is none (template, a dry run without one)
-	Started     time.Time
+	// RepoAuth is the GitOps repository credential: kept, created by this
+	// run, or none (nil without a GitOps wiring component).
+	RepoAuth *repoAuth
+	Lock     lockSource
+	Cluster  *kube.Cluster // nil when there is none (template, a dry run without one)
+	Started  time.Time
 	// DNS is closed when the background hostname check is done (nil when
 	// none runs); its warning is printed by then.
 	DNS <-chan struct{}
@@ -51,7 +54,8 @@ func (p *Prepared) Close() {
 //
 //	inputs (lock, profile, overrides, chart sources: local only)
 //	→ connect → choose address → resolve charts → fetch charts
-//	→ credentials (read existing, generate missing, in memory)
+//	→ credentials (read existing, generate missing, in memory; the GitOps
+//	  repository's: kept, or planned from the flags)
 //	→ plan (pure) → preflight
 //
 // The returned Deps reach the cluster prepare connected to (zero without
@@ -86,6 +90,9 @@ func prepare(ctx context.Context, opts Options, printer *ui.Printer) (*Prepared,
 		return fail(err)
 	}
 	if p.Credentials, p.Specs, err = loadCredentials(ctx, p, in.over, deps); err != nil {
+		return fail(err)
+	}
+	if p.RepoAuth, err = loadRepoAuth(ctx, p, in.repoAuth, printer); err != nil {
 		return fail(err)
 	}
 	if p.Plan, err = buildPlan(ctx, p, in.over, deps); err != nil {
