@@ -162,7 +162,7 @@ components:
 			args:  []string{"up", "--gitops-repo", "git@git.example:org/platform.git", "--gitops-ssh-key", "{dir}/private-key"},
 			files: map[string]string{"private-key": "-----BEGIN OPENSSH PRIVATE KEY-----\n"},
 			code:  2,
-			want:  "--gitops-ssh-key needs --gitops-known-hosts FILE: the host keys the agent checks the Git server against (slipway never turns that check off); get them with `ssh-keyscan git.example > known_hosts` and compare their fingerprints (ssh-keygen -lf known_hosts) with the ones your Git host publishes\n" +
+			want: "--gitops-ssh-key needs --gitops-known-hosts FILE: the host keys the agent checks the Git server against (slipway never turns that check off); get them with `ssh-keyscan git.example > known_hosts` and compare their fingerprints (ssh-keygen -lf known_hosts) with the ones your Git host publishes\n" +
 				// Every problem at once: this key file holds no key either.
 				"--gitops-ssh-key {dir}/private-key: not an SSH private key (ssh: no key found); give the private half, e.g. ~/.ssh/id_ed25519, not the .pub"},
 		{name: "--gitops-username without a GitOps agent",
