@@ -24,6 +24,9 @@ import (
 	"github.com/slipway-dev/slipway/internal/report"
 )
 
+// This file sorts after gitops_test.go on purpose: TestFluxFirstRun must
+// be the run's first Flux install.
+
 // TestGitOpsPrivateRepo: a repository that refuses anonymous access
 // (the loopback Git server asks for HTTP basic authentication) syncs
 // with --gitops-username/--gitops-password. Ready means synced, so up
