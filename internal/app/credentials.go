@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v3"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -210,15 +212,43 @@ func keptCredentials(ctx context.Context, cluster *kube.Cluster, namespaces []st
 			if k == kube.KindAdmin {
 				continue // found through the inventory
 			}
-			rows = append(rows, report.Credential{
-				Component: s.Labels[kube.LabelComponent], Kind: k, Namespace: s.Namespace, Secret: s.Name,
-				URL:      s.Annotations[credentials.AnnotationURL],
-				Username: string(s.Data[s.Annotations[credentials.AnnotationUserKey]]),
-				Password: string(s.Data[s.Annotations[credentials.AnnotationPassKey]]),
-			})
+			rows = append(rows, keptRow(s))
 		}
 	}
 	return rows, nil
+}
+
+// keptRow reads a kept credential: the URL from slipway's annotation, the
+// login from the keys its annotations name, or, in a docker-registry
+// Secret, from the .dockerconfigjson entry of that URL's host (the only
+// entry when there is no URL).
+func keptRow(s corev1.Secret) report.Credential {
+	row := report.Credential{
+		Component: s.Labels[kube.LabelComponent], Kind: s.Labels[kube.LabelCredentialKind], Namespace: s.Namespace, Secret: s.Name,
+		URL:      s.Annotations[credentials.AnnotationURL],
+		Username: string(s.Data[s.Annotations[credentials.AnnotationUserKey]]),
+		Password: string(s.Data[s.Annotations[credentials.AnnotationPassKey]]),
+	}
+	if s.Type != corev1.SecretTypeDockerConfigJson || row.Username != "" {
+		return row
+	}
+	var cfg struct {
+		Auths map[string]struct{ Username, Password string } `json:"auths"`
+	}
+	if json.Unmarshal(s.Data[corev1.DockerConfigJsonKey], &cfg) != nil {
+		return row
+	}
+	host := strings.TrimPrefix(strings.TrimPrefix(row.URL, "https://"), "http://")
+	host, _, _ = strings.Cut(host, "/")
+	for h, a := range cfg.Auths {
+		if h == host || (host == "" && len(cfg.Auths) == 1) {
+			row.Username, row.Password = a.Username, a.Password
+			if row.URL == "" {
+				row.URL = h
+			}
+		}
+	}
+	return row
 }
 
 func rotateCommand() *cli.Command {
