@@ -174,8 +174,8 @@ func TestRealProfiles(t *testing.T) {
 
 // TestRealArgoCDKnownHosts: the host keys of --gitops-known-hosts reach
 // the real argo-cd chart's argocd-ssh-known-hosts-cm through
-// configs.ssh.extraHosts, after the chart's own list (rendered only: the
-// stand-ins speak HTTP, not SSH).
+// configs.ssh.extraHosts, after the chart's own list (rendered; the
+// hermetic TestGitOpsPrivateRepoSSH syncs through the fixture's copy).
 func TestRealArgoCDKnownHosts(t *testing.T) {
 	key, known, line := sshKeyFiles(t, "git.example")
 	r := slipway(t, append([]string{"template", "--profile", "default", "--gitops-repo", "git@git.example:org/platform.git",

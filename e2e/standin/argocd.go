@@ -124,15 +124,25 @@ func operationState(commit, phase, message string, now time.Time) map[string]any
 // argoRepoAuth finds the login for url as Argo CD does: among the Secrets
 // in its namespace labelled argocd.argoproj.io/secret-type=repository,
 // the one whose url key is the Application's repoURL; username and
-// password keys (this stand-in speaks HTTP only: an sshPrivateKey is not
-// used). None: anonymous.
+// password keys, or sshPrivateKey with the host keys of
+// argocd-ssh-known-hosts-cm. None: anonymous.
 func (c *controller) argoRepoAuth(ctx context.Context, ns, url string) (*basicAuth, error) {
 	list, err := c.client.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{LabelSelector: "argocd.argoproj.io/secret-type=repository"})
 	if err != nil {
 		return nil, err
 	}
 	for _, s := range list.Items {
-		if string(s.Data["url"]) == url && len(s.Data["username"]) > 0 {
+		switch {
+		case string(s.Data["url"]) != url:
+		case len(s.Data["sshPrivateKey"]) > 0:
+			// Host keys come from the ConfigMap the argo-cd chart owns,
+			// never from the repository Secret.
+			cm, err := c.client.CoreV1().ConfigMaps(ns).Get(ctx, "argocd-ssh-known-hosts-cm", getOpts)
+			if err != nil {
+				return nil, err
+			}
+			return &basicAuth{key: s.Data["sshPrivateKey"], knownHosts: []byte(cm.Data["ssh_known_hosts"])}, nil
+		case len(s.Data["username"]) > 0:
 			return &basicAuth{user: string(s.Data["username"]), password: string(s.Data["password"])}, nil
 		}
 	}

@@ -215,9 +215,9 @@ func (c *controller) reconcileKustomization(ctx context.Context, ks *unstructure
 }
 
 // fluxAuth reads the GitRepository's spec.secretRef as source-controller
-// does: username and password keys for HTTP(S) (this stand-in speaks HTTP
-// only: identity/known_hosts are not used). A Secret that cannot be read
-// fails with the controller's wording.
+// does: username and password keys for HTTP(S), identity and known_hosts
+// for SSH. A Secret that cannot be read fails with the controller's
+// wording.
 func (c *controller) fluxAuth(ctx context.Context, gr *unstructured.Unstructured) (*basicAuth, error) {
 	name, _, _ := unstructured.NestedString(gr.Object, "spec", "secretRef", "name")
 	if name == "" {
@@ -227,8 +227,11 @@ func (c *controller) fluxAuth(ctx context.Context, gr *unstructured.Unstructured
 	if err != nil {
 		return nil, fmt.Errorf("failed to get secret '%s/%s': %w", gr.GetNamespace(), name, err)
 	}
-	if len(s.Data["username"]) == 0 {
-		return nil, nil
+	switch {
+	case len(s.Data["identity"]) > 0:
+		return &basicAuth{key: s.Data["identity"], knownHosts: s.Data["known_hosts"]}, nil
+	case len(s.Data["username"]) > 0:
+		return &basicAuth{user: string(s.Data["username"]), password: string(s.Data["password"])}, nil
 	}
-	return &basicAuth{user: string(s.Data["username"]), password: string(s.Data["password"])}, nil
+	return nil, nil
 }

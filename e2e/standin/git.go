@@ -142,8 +142,13 @@ func git(ctx context.Context, dir string, args ...string) (string, error) {
 	return gitAuth(ctx, nil, dir, args...)
 }
 
-// basicAuth is an HTTP login a stand-in read from the agent's Secret.
-type basicAuth struct{ user, password string }
+// basicAuth is a login a stand-in read from the agent's Secret: HTTP
+// basic authentication, or an SSH key with the host keys to check the
+// server against.
+type basicAuth struct {
+	user, password  string
+	key, knownHosts []byte
+}
 
 // errAuth is the agents' (go-git's) word for a server that wants a login
 // it was not given, or refused the one it was given.
@@ -152,25 +157,46 @@ var errAuth = errors.New("authentication required")
 // gitAuth runs git with an Authorization header when a is set. A 401
 // becomes errAuth, as go-git reports it in Argo CD and Flux.
 func gitAuth(ctx context.Context, a *basicAuth, dir string, args ...string) (string, error) {
-	if a != nil {
+	env := append(os.Environ(), "GIT_TERMINAL_PROMPT=0",
+		// No SSH login but the one read from the agent's objects: no
+		// agent, no user config, and an unknown host key refused.
+		"GIT_SSH_COMMAND=ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/dev/null")
+	logged := args
+	switch {
+	case a != nil && len(a.key) > 0:
+		tmp, err := os.MkdirTemp("", "slipway-e2e-ssh-")
+		if err != nil {
+			return "", err
+		}
+		defer os.RemoveAll(tmp)
+		key, known := filepath.Join(tmp, "key"), filepath.Join(tmp, "known_hosts")
+		if err := os.WriteFile(key, a.key, 0o600); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(known, a.knownHosts, 0o600); err != nil {
+			return "", err
+		}
+		env = append(env, "GIT_SSH_COMMAND=ssh -F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes -i "+key+" -o UserKnownHostsFile="+known)
+	case a != nil:
 		token := base64.StdEncoding.EncodeToString([]byte(a.user + ":" + a.password))
 		args = append([]string{"-c", "http.extraHeader=Authorization: Basic " + token}, args...)
 	}
 	cmd := exec.CommandContext(ctx, "git", args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0")
+	cmd.Env = env
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
 		msg := stderr.String()
-		if strings.Contains(msg, "could not read Username") || strings.Contains(msg, "Authentication failed") || strings.Contains(msg, "401") {
+		switch {
+		case strings.Contains(msg, "could not read Username") || strings.Contains(msg, "Authentication failed") || strings.Contains(msg, "401") || strings.Contains(msg, "Permission denied (publickey)"):
 			return "", errAuth
+		case strings.Contains(msg, "Host key verification failed"):
+			// go-git's word, as Argo CD and Flux print it.
+			return "", errors.New("ssh: handshake failed: knownhosts: key is unknown")
 		}
-		if a != nil {
-			args = args[2:] // never log the header
-		}
-		return "", fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(msg))
+		return "", fmt.Errorf("git %s: %w: %s", strings.Join(logged, " "), err, strings.TrimSpace(msg))
 	}
 	return strings.TrimSpace(string(out)), nil
 }
