@@ -123,8 +123,13 @@ func loadRepoAuth(ctx context.Context, p *Prepared, req *gitauth.Request, printe
 	if err != nil {
 		return nil, outcome.Input(err)
 	}
-	if d.Note != "" {
+	switch {
+	case d.Note != "":
 		printer.Warnf("%s: %s", w.Name, d.Note)
+	case d.Use && d.Create:
+		printer.Infof("%s: the GitOps agent logs in to %s with the credential given, kept in secret %s/%s", w.Name, p.Options.GitOpsRepo, d.Secret.Namespace, d.Secret.Name)
+	case d.Use:
+		printer.Infof("%s: the GitOps agent logs in to %s with the credential kept in secret %s/%s", w.Name, p.Options.GitOpsRepo, d.Secret.Namespace, d.Secret.Name)
 	}
 	ra.Decision = d
 	return ra, nil
