@@ -21,7 +21,7 @@ func TestBundleAndLockUsage(t *testing.T) {
 		"create without -o":      {[]string{"bundle", "create"}, `"output" not set`},
 		"images of a non-bundle": {[]string{"bundle", "images", "--bundle", notBundle}, "is damaged or was modified"},
 		"images, two sources":    {[]string{"bundle", "images", "--bundle", notBundle, "--profile", "default"}, "drop --profile"},
-		"bundle and locked":      {[]string{"template", "--bundle", notBundle, "--locked", "x.lock"}, "already carries its lock"},
+		"bundle, missing locked": {[]string{"template", "--bundle", notBundle, "--locked", filepath.Join(dir, "x.lock")}, "x.lock does not exist"},
 		"missing lock":           {[]string{"template", "--locked", filepath.Join(dir, "none.lock")}, "does not exist; write one with `slipway up --lock"},
 		"damaged bundle":         {[]string{"up", "--bundle", notBundle}, "not a gzip file"},
 		"missing bundle":         {[]string{"template", "--bundle", filepath.Join(dir, "none.tgz")}, "none.tgz"},

@@ -130,7 +130,7 @@ func (c *catalogue) run(t *testing.T, cases []badInput) {
 			for _, a := range tc.args {
 				args = append(args, c.expand(a))
 			}
-			if tc.args[0] != "upp" && tc.args[0] != "profiles" && !contains(args, "--kubeconfig") {
+			if tc.args[0] != "upp" && tc.args[0] != "profiles" && tc.args[0] != "bundle" && !contains(args, "--kubeconfig") {
 				args = append(args, "--kubeconfig", c.kubeconfig)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -76,13 +76,18 @@ Examples:
   slipway up --locked slipway.lock          # install exactly those, or fail before changing anything
   slipway up --offline                      # charts from the cache only (a second up downloads none anyway)
   slipway up --bundle platform.tgz          # from slipway bundle create: no network at all
+  slipway up --bundle platform.tgz --locked platform.lock   # and only if it is the bundle that lock pins
   slipway up --gitops-repo https://git.example/org/platform.git --gitops-username bot --gitops-password @token.txt
   slipway up --gitops-repo git@git.example:org/platform.git --gitops-ssh-key deploy-key --gitops-known-hosts known_hosts
 
 Charts are cached by digest (--cache-dir), so a re-run downloads no chart
 (a repository's index is still read to resolve constraints, unless
 --offline). With --bundle or --locked and no --profile, the lock's profile
-and version are used. Private repositories: the logins of Helm's
+and version are used. A bundle proves only that it agrees with its own
+lock, not who made it: with --bundle B --locked L, B is refused (exit 2,
+nothing changed) unless its lock pins the same components, chart versions
+and digests (and images.txt) as L, a lock you keep apart from the bundle
+(slipway bundle create --lock). Private repositories: the logins of Helm's
 repositories.yaml and registry config are used (helm repo add --username,
 helm registry login).
 
@@ -112,8 +117,8 @@ a damaged bundle; nothing was changed), 124 not ready within --timeout,
 			&cli.BoolFlag{Name: "offline", Usage: "no chart downloads: charts only from the cache (filled by earlier runs) and local files; fails (exit 2) naming what is missing"},
 			&cli.StringFlag{Name: "cache-dir", Usage: "chart cache `DIR` (default: $SLIPWAY_CACHE_DIR, else <user cache dir>/slipway/charts)", TakesFile: true},
 			&cli.StringFlag{Name: "lock", Usage: "after a successful up, write the exact chart versions, sources and digests to `FILE` (e.g. slipway.lock; with --dry-run, of what would be installed)", TakesFile: true},
-			&cli.StringFlag{Name: "locked", Usage: "install exactly the charts of lock `FILE`; any digest that differs fails before the cluster is changed", TakesFile: true},
-			&cli.StringFlag{Name: "bundle", Usage: "install from bundle `FILE` (slipway bundle create): charts and versions from it, no network", TakesFile: true},
+			&cli.StringFlag{Name: "locked", Usage: "install exactly the charts of lock `FILE`; any digest that differs fails before the cluster is changed (with --bundle: the bundle's lock must pin exactly what FILE pins)", TakesFile: true},
+			&cli.StringFlag{Name: "bundle", Usage: "install from bundle `FILE` (slipway bundle create): charts and versions from it, no network; it is checked against its own lock, which proves no origin: add --locked to pin it", TakesFile: true},
 			&cli.StringFlag{Name: "registry-config", Usage: "Helm registry login `FILE` for OCI charts (default: $HELM_REGISTRY_CONFIG, else Helm's)", TakesFile: true},
 			&cli.StringFlag{Name: "repository-config", Usage: "Helm repositories.yaml `FILE` whose logins and TLS files apply to matching repository URLs (default: $HELM_REPOSITORY_CONFIG, else Helm's)", TakesFile: true},
 			&cli.StringFlag{Name: "gitops-repo", Usage: "Git `URL` the GitOps agent syncs from (default: agent installed and idle)"},

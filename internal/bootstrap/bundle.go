@@ -13,7 +13,8 @@ import (
 // BundleCreate writes a bundle of the profile opts select to out: every
 // chart at its resolved version, the lock, and the images the rendered
 // manifests use (rendered as `slipway template` would, for kubeVersion,
-// with no cluster).
+// with no cluster); and, when opts.Lock names a file, the bundle's lock
+// there too.
 func BundleCreate(ctx context.Context, opts Options, printer *ui.Printer, out, kubeVersion string) error {
 	p, images, err := prepareImages(ctx, opts, printer, kubeVersion)
 	if err != nil {
@@ -29,6 +30,15 @@ func BundleCreate(ctx context.Context, opts Options, printer *ui.Printer, out, k
 		return err
 	}
 	printer.Infof("wrote bundle %s: profile %s@%s, %d charts, %d images; install it with `slipway up --bundle %s`", out, p.Profile.Name, p.Profile.Version, len(chs), len(images), out)
+	if opts.Lock == "" {
+		return nil
+	}
+	// The bundle's own lock, images digest included, to keep apart from
+	// the bundle: up --bundle B --locked L refuses a B changed since.
+	if err := lf.Write(opts.Lock); err != nil {
+		return err
+	}
+	printer.Infof("wrote lock file %s: keep it where the bundle's carriers cannot change it, and install with `slipway up --bundle %s --locked %s`", opts.Lock, out, opts.Lock)
 	return nil
 }
 

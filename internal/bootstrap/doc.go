@@ -8,7 +8,8 @@
 //
 //	prepare (prepare.go), nothing written:
 //	  inputs (inputs.go, local only): lock (--locked, or a --bundle
-//	    extracted and verified) → profile (load, select) → overrides
+//	    extracted and verified, against --locked too when both are
+//	    given) → profile (load, select) → overrides
 //	    (values files, --set, passwords) → chart sources
 //	  → connect → address (--ip auto) → resolve charts → fetch charts
 //	    (sources.go: every chart on disk, digests checked against the lock)

@@ -90,27 +90,31 @@ func (ls lockSource) close() {
 
 // readLock reads --locked, or extracts and verifies --bundle, before
 // anything else: a damaged bundle fails before the cluster is contacted.
+// With both, the bundle's lock must pin exactly what --locked pins
+// (bundle.Open): that is what ties a bundle to a lock the user trusts.
 // Without --profile, the lock's own profile and version are used; a
 // bundle turns on --offline (everything comes from it).
 func readLock(opts *Options, printer *ui.Printer) (lockSource, error) {
 	var ls lockSource
 	switch {
-	case opts.Bundle != "" && opts.Locked != "":
-		return ls, outcome.Input(fmt.Errorf("--bundle %s already carries its lock; drop --locked %s", opts.Bundle, opts.Locked))
 	case opts.Bundle != "":
 		dir, err := os.MkdirTemp("", "slipway-bundle-")
 		if err != nil {
 			return ls, err
 		}
 		ls.cleanup = func() { os.RemoveAll(dir) }
-		c, err := bundle.Read(opts.Bundle, dir)
+		c, err := bundle.Open(opts.Bundle, dir, opts.Locked)
 		if err != nil {
 			ls.cleanup()
 			return lockSource{}, outcome.Input(err)
 		}
 		ls.file, ls.name, ls.bundlePaths = c.Lock, opts.Bundle+":"+bundle.LockName, c.Paths
 		opts.Offline = true
-		printer.Infof("bundle %s: %d charts verified against its lock", opts.Bundle, len(c.Paths))
+		if opts.Locked != "" {
+			printer.Infof("bundle %s: %d charts verified against its lock, which pins what %s pins", opts.Bundle, len(c.Paths), opts.Locked)
+		} else {
+			printer.Infof("bundle %s: %d charts verified against its own lock (pin it to a lock you trust with --locked)", opts.Bundle, len(c.Paths))
+		}
 	case opts.Locked != "":
 		lf, err := lock.Read(opts.Locked)
 		if err != nil {

@@ -102,8 +102,9 @@ func fetchCharts(ctx context.Context, loc *charts.Locator, p *profile.Profile, l
 }
 
 // eachComponent runs fn for every component at once and joins their
-// errors, each naming its component. A chart missing from the cache or
-// differing from the lock is bad input (nothing was changed).
+// errors, each naming its component. A chart missing from the cache,
+// refused in the form its source gave it, or differing from the lock is
+// bad input (nothing was changed).
 func eachComponent(p *profile.Profile, fn func(i int, c profile.Component) error) error {
 	errs := make([]error, len(p.Components))
 	var wg sync.WaitGroup
@@ -117,7 +118,7 @@ func eachComponent(p *profile.Profile, fn func(i int, c profile.Component) error
 	wg.Wait()
 	err := errors.Join(errs...)
 	var mm *lock.MismatchError
-	if errors.Is(err, charts.ErrNotCached) || errors.As(err, &mm) {
+	if errors.Is(err, charts.ErrNotCached) || errors.Is(err, charts.ErrRefused) || errors.As(err, &mm) {
 		return outcome.Input(err)
 	}
 	return err

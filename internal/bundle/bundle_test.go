@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -16,7 +17,7 @@ import (
 
 // fixture writes one archive chart and one directory chart and returns
 // them as bundle entries.
-func fixture(t *testing.T) []Chart {
+func fixture(t testing.TB) []Chart {
 	t.Helper()
 	dir := t.TempDir()
 	tgz := filepath.Join(dir, "web-1.2.3.tgz")
@@ -41,7 +42,7 @@ func fixture(t *testing.T) []Chart {
 	}
 }
 
-func write(t *testing.T, charts []Chart) string {
+func write(t testing.TB, charts []Chart) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "platform.tgz")
 	if err := Write(out, lock.New("p", "1.0.0"), charts, []string{"b:2", "a:1", "b:2"}); err != nil {
@@ -81,7 +82,7 @@ func TestRoundTrip(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(c.Paths["wiring"], "templates", "cm.yaml")); err != nil {
 		t.Errorf("directory chart: %v", err)
 	}
-	images, err := Images(out)
+	images, err := Images(out, "")
 	if err != nil || !reflect.DeepEqual(images, []string{"a:1", "b:2"}) {
 		t.Errorf("Images: %v, %v", images, err)
 	}
@@ -173,6 +174,26 @@ func TestCorruption(t *testing.T) {
 		}), "component wiring: chart wiring@1.0.0 in the bundle has digest"},
 		"path escape": {rewrite(t, good, func(h *tar.Header, d []byte) ([]byte, bool) { return d, true },
 			tar.Header{Typeflag: tar.TypeReg, Name: "../../etc/evil", Size: 1, Mode: 0o644}), `entry "../../etc/evil" is not a plain file inside the bundle`},
+		"lock twice":          {rewrite(t, good, keep, tar.Header{Typeflag: tar.TypeReg, Name: LockName, Size: 3, Mode: 0o644}), `entry "slipway.lock" appears twice`},
+		"lock twice, cleaned": {rewrite(t, good, keep, tar.Header{Typeflag: tar.TypeReg, Name: "./charts/../slipway.lock", Size: 3, Mode: 0o644}), `entry "slipway.lock" appears twice`},
+		"images twice":        {rewrite(t, good, keep, tar.Header{Typeflag: tar.TypeReg, Name: ImagesName, Size: 3, Mode: 0o644}), `entry "images.txt" appears twice`},
+		"archive not locked": {rewrite(t, good, keep, tar.Header{Typeflag: tar.TypeReg, Name: "charts/evil-1.0.0.tgz", Size: 3, Mode: 0o644}),
+			"charts/evil-1.0.0.tgz is not in its lock"},
+		"folder not locked": {rewrite(t, good, keep, tar.Header{Typeflag: tar.TypeReg, Name: "charts/evil/templates/crb.yaml", Size: 3, Mode: 0o644}),
+			"charts/evil is not in its lock"},
+		"missing images": {rewrite(t, good, func(h *tar.Header, d []byte) ([]byte, bool) { return d, h.Name != ImagesName }), "it has no images.txt"},
+		"changed images": {rewrite(t, good, func(h *tar.Header, d []byte) ([]byte, bool) {
+			if h.Name == ImagesName {
+				return []byte("a:1\nevil.example/miner:latest\n"), true
+			}
+			return d, true
+		}), "images.txt has digest sha256:"},
+		"lock without images digest": {rewrite(t, good, func(h *tar.Header, d []byte) ([]byte, bool) {
+			if h.Name == LockName {
+				return regexp.MustCompile(`(?m)^imagesDigest: .*\n`).ReplaceAll(d, nil), true
+			}
+			return d, true
+		}), "its lock records no imagesDigest, so nothing covers images.txt"},
 		"symlink": {rewrite(t, good, func(h *tar.Header, d []byte) ([]byte, bool) { return d, true },
 			tar.Header{Typeflag: tar.TypeSymlink, Name: "charts/x", Linkname: "/etc/passwd", Mode: 0o777}), `entry "charts/x" is not a plain file`},
 	} {
@@ -187,6 +208,54 @@ func TestCorruption(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// keep is an edit for rewrite that changes nothing.
+func keep(_ *tar.Header, d []byte) ([]byte, bool) { return d, true }
+
+// TestOpenPinned (issue 17, item 2): a bundle whose chart and lock were
+// changed together agrees with itself, so Read accepts it; Open with the
+// lock its maker kept refuses it, naming the first difference. The
+// untouched bundle opens against that lock.
+func TestOpenPinned(t *testing.T) {
+	charts := fixture(t)
+	good := write(t, charts)
+	trusted := filepath.Join(t.TempDir(), "trusted.lock")
+	c, err := Read(good, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Lock.Write(trusted); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(good, t.TempDir(), trusted); err != nil {
+		t.Errorf("the bundle its lock was kept from: %v", err)
+	}
+
+	evil := []byte("a chart with a cluster-admin binding")
+	evilDigest := digest.Bytes(evil)
+	tampered := rewrite(t, good, func(h *tar.Header, d []byte) ([]byte, bool) {
+		switch h.Name {
+		case "charts/web-1.2.3.tgz":
+			return evil, true
+		case LockName:
+			return bytes.Replace(d, []byte(charts[0].Lock.Digest), []byte(evilDigest), 1), true
+		}
+		return d, true
+	})
+	if _, err := Read(tampered, t.TempDir()); err != nil {
+		t.Fatalf("test bug: the tampered bundle should agree with itself: %v", err)
+	}
+	want := "bundle " + tampered + " is not the one lock " + trusted + " pins, nothing was installed: component web: it has chart web@1.2.3 (tgz, digest " + evilDigest + "), the lock pins web@1.2.3 (tgz, digest " + charts[0].Lock.Digest + "); use the bundle that lock was written with (slipway bundle create --lock), or check where this one came from"
+	if _, err := Open(tampered, t.TempDir(), trusted); err == nil || err.Error() != want {
+		t.Errorf("Open:\n%v\nwant:\n%s", err, want)
+	}
+	if _, err := Images(tampered, trusted); err == nil || err.Error() != want {
+		t.Errorf("Images:\n%v\nwant:\n%s", err, want)
+	}
+	if _, err := Images(tampered, ""); err != nil {
+		t.Errorf("Images without a pinned lock: %v", err)
 	}
 }
 

@@ -91,7 +91,7 @@ func TestEntryLimits(t *testing.T) {
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
 		t.Errorf("Read allocated %d MiB for a 1 MiB bound", alloc>>20)
 	}
-	if _, err := Images(huge); err == nil || err.Error() != want {
+	if _, err := Images(huge, ""); err == nil || err.Error() != want {
 		t.Errorf("Images:\n%v\nwant:\n%s", err, want)
 	}
 

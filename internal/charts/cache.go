@@ -107,6 +107,9 @@ func (c *cache) recordPath(source, name string) string {
 // constraints from the cache later. It is best effort: a cache that
 // cannot be written costs only the offline resolve.
 func (c *cache) remember(source string, r Resolved) {
+	if r.Digest != "" && !digest.Valid(r.Digest) {
+		return // never offered to --offline: it could not name a file
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	known := c.recall(source, r.Name)
@@ -156,7 +159,7 @@ func (l *Locator) download(ctx context.Context, r Resolved, pull func(context.Co
 		sum := sha256.Sum256(data)
 		got := "sha256:" + hex.EncodeToString(sum[:])
 		if r.Digest != "" && r.Digest != got {
-			return Fetched{}, fmt.Errorf("chart %s@%s from %s has digest %s, but the repository published %s: refusing to install a chart that does not match its index", r.Name, r.Version, r.Ref, got, r.Digest)
+			return Fetched{}, refused(fmt.Errorf("chart %s@%s from %s has digest %s, but the repository published %s: refusing to install a chart that does not match its index", r.Name, r.Version, r.Ref, got, r.Digest))
 		}
 		if _, err := loader.LoadArchive(bytes.NewReader(data)); err != nil {
 			return Fetched{}, fmt.Errorf("chart %s@%s from %s is not a valid chart archive: %w", r.Name, r.Version, r.Ref, err)
@@ -170,7 +173,7 @@ func (l *Locator) download(ctx context.Context, r Resolved, pull func(context.Co
 // name a cache file, before anything is looked up.
 func checkDigest(r Resolved) error {
 	if r.Digest != "" && !digest.Valid(r.Digest) {
-		return fmt.Errorf("chart %s@%s from %s: digest %q is not of the form sha256:<64 lowercase hex digits>; refusing to use it", r.Name, r.Version, r.Ref, r.Digest)
+		return refused(fmt.Errorf("chart %s@%s from %s: digest %q is not of the form sha256:<64 lowercase hex digits>; refusing to use it", r.Name, r.Version, r.Ref, r.Digest))
 	}
 	return nil
 }

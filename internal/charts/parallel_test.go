@@ -2,6 +2,7 @@ package charts
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	chartv2 "helm.sh/helm/v4/pkg/chart/v2"
 	repo "helm.sh/helm/v4/pkg/repo/v1"
 )
 
@@ -184,6 +186,64 @@ func TestIndexDigestRefused(t *testing.T) {
 			})
 			if len(touched) != 0 {
 				t.Errorf("files written: %v", touched)
+			}
+		})
+	}
+}
+
+// TestOfflineIgnoresBadRecords: a record of the versions a repository
+// offered that holds a digest climbing out of the cache (written by an
+// older slipway, or by hand) is neither remembered again nor used by
+// --offline, and the file it points at is not removed.
+func TestOfflineIgnoresBadRecords(t *testing.T) {
+	root := t.TempDir()
+	cache := filepath.Join(root, "cache")
+	victim := filepath.Join(root, "victim.tgz")
+	if err := os.WriteFile(victim, []byte("the user's own file"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l := newLocator(t, Options{CacheDir: cache, Offline: true})
+	const repoURL = "https://charts.example"
+	bad := Resolved{Name: "web", Version: "1.0.0", Ref: repoURL + "/web-1.0.0.tgz", Repo: repoURL, Digest: "sha256:../../victim"}
+	l.cache.remember(repoURL, bad)
+	if got := l.cache.recall(repoURL, "web"); len(got) != 0 {
+		t.Errorf("remembered %+v", got)
+	}
+	// As an older slipway wrote it.
+	p := l.cache.recordPath(repoURL, "web")
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte("- {Name: web, Version: 1.0.0, Ref: "+bad.Ref+", Digest: \"sha256:../../victim\"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := l.cache.recall(repoURL, "web"); len(got) != 1 || got[0].Digest != bad.Digest {
+		t.Fatalf("test bug: the old record reads as %+v", got)
+	}
+	_, err := l.Resolve(context.Background(), Source{Repo: repoURL, Name: "web"}, "*")
+	if !errors.Is(err, ErrNotCached) {
+		t.Errorf("offline resolve: %v, want not cached", err)
+	}
+	_, err = l.Get(context.Background(), bad)
+	if !errors.Is(err, ErrRefused) {
+		t.Errorf("offline get: %v, want refused", err)
+	}
+	if data, err := os.ReadFile(victim); err != nil || string(data) != "the user's own file" {
+		t.Errorf("victim: %q, %v", data, err)
+	}
+}
+
+// TestIndexURLRefused: an index entry whose download URL is absolute but
+// not http(s) (a local file, an OCI reference) is refused naming the
+// chart and the URL, before anything is read or pulled.
+func TestIndexURLRefused(t *testing.T) {
+	for _, bad := range []string{"file:///etc/passwd", "oci://registry.example/charts/web:1.0.0", "ftp://x/web.tgz"} {
+		t.Run(bad, func(t *testing.T) {
+			s := repoSource{l: newLocator(t, Options{}), url: "https://charts.example", name: "web"}
+			_, err := s.resolved(&repo.ChartVersion{Metadata: &chartv2.Metadata{Name: "web", Version: "1.0.0"}, URLs: []string{bad}})
+			want := `chart web@1.0.0 in repository https://charts.example: index.yaml gives download URL "` + bad + `", which is not an http(s) URL; the index is damaged, ask its owner to regenerate it (helm repo index)`
+			if err == nil || err.Error() != want || !errors.Is(err, ErrRefused) {
+				t.Errorf("got %v\nwant %s", err, want)
 			}
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -69,11 +70,17 @@ func (s repoSource) resolved(e *repo.ChartVersion) (Resolved, error) {
 	if err != nil {
 		return Resolved{}, fmt.Errorf("chart %s@%s in %s: download URL %q: %w", s.name, e.Version, s.url, e.URLs[0], err)
 	}
+	// Relative URLs resolve against the repository; an absolute one must
+	// still be a download: a file:// or oci:// URL would make a hostile
+	// index read a local path or pull with a registry login instead.
+	if u, err := url.Parse(ref); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return Resolved{}, refused(fmt.Errorf("chart %s@%s in repository %s: index.yaml gives download URL %q, which is not an http(s) URL; the index is damaged, ask its owner to regenerate it (helm repo index)", s.name, e.Version, s.url, e.URLs[0]))
+	}
 	r := Resolved{Name: s.name, Version: e.Version, Ref: ref, Repo: s.url}
 	if e.Digest != "" {
 		r.Digest = "sha256:" + e.Digest
 		if !digest.Valid(r.Digest) {
-			return Resolved{}, fmt.Errorf("chart %s@%s in repository %s: index.yaml gives digest %q, which is not 64 lowercase hex digits of a sha256; the index is damaged, ask its owner to regenerate it (helm repo index)", s.name, e.Version, s.url, e.Digest)
+			return Resolved{}, refused(fmt.Errorf("chart %s@%s in repository %s: index.yaml gives digest %q, which is not 64 lowercase hex digits of a sha256; the index is damaged, ask its owner to regenerate it (helm repo index)", s.name, e.Version, s.url, e.Digest))
 		}
 	}
 	return r, nil
@@ -155,6 +162,12 @@ func (l *Locator) downloadIndex(ctx context.Context, repoURL string) (*repo.Inde
 	if err != nil {
 		return nil, fmt.Errorf("repository %s: %w; check that it is reachable, or use --chart-mirror URL or --charts-dir DIR", repoURL, err)
 	}
+	return parseIndex(repoURL, data)
+}
+
+// parseIndex reads an index.yaml a repository served. Its entries are
+// checked one by one, when resolved picks them.
+func parseIndex(repoURL string, data []byte) (*repo.IndexFile, error) {
 	var idx repo.IndexFile
 	if err := yaml.Unmarshal(data, &idx); err != nil || idx.APIVersion == "" {
 		return nil, fmt.Errorf("%s is not a Helm repository: its index.yaml is not a chart index; check the URL (helm repo URLs serve /index.yaml)", repoURL)

@@ -85,11 +85,26 @@ type Fetched struct {
 // ErrNotCached marks an --offline run that needs a chart the cache lacks.
 var ErrNotCached = errors.New("not in the chart cache")
 
+// ErrRefused marks a chart its source offered in a form slipway will not
+// use: a digest that is not sha256:<64 lowercase hex> (it would name a
+// file), or an archive that is not what the index published. Like
+// ErrNotCached it is bad input from outside (exit 2, nothing changed):
+// trying again gives the same answer.
+var ErrRefused = errors.New("chart refused")
+
+// refused keeps err's message and matches ErrRefused.
+func refused(err error) error { return &markedError{err, ErrRefused} }
+
 // notCachedError keeps its message and matches ErrNotCached.
 type notCachedError struct{ err error }
 
 func (e *notCachedError) Error() string   { return e.err.Error() }
 func (e *notCachedError) Unwrap() []error { return []error{e.err, ErrNotCached} }
+
+type markedError struct{ err, kind error }
+
+func (e *markedError) Error() string   { return e.err.Error() }
+func (e *markedError) Unwrap() []error { return []error{e.err, e.kind} }
 
 // A source is one kind of place charts come from: a classic repository
 // (repoSource), an OCI registry (ociSource), a --charts-dir (dirSource),

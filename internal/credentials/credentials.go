@@ -112,6 +112,9 @@ func (s *Store) Ensure(ctx context.Context, spec Spec, provided string, dryRun b
 				spec.Component, spec.Namespace, spec.SecretName, spec.Component, spec.Component)
 		}
 		if existing.Annotations[AnnotationURL] != spec.URL && !dryRun {
+			if existing.Annotations == nil { // labelled, but annotated by no one
+				existing.Annotations = map[string]string{}
+			}
 			existing.Annotations[AnnotationURL] = spec.URL
 			if _, err := s.Client.CoreV1().Secrets(spec.Namespace).Update(ctx, existing, metav1.UpdateOptions{}); err != nil {
 				return Credential{}, fmt.Errorf("update secret %s/%s: %w", spec.Namespace, spec.SecretName, err)

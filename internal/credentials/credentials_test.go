@@ -130,6 +130,30 @@ func TestEnsureRefusesForeignSecretAndProvidedMismatch(t *testing.T) {
 	}
 }
 
+// TestEnsureUnannotatedSecret (issue 17, item 11): a Secret with
+// slipway's label but no annotations at all (made by hand, or stripped)
+// gets its URL annotation instead of a panic on the nil map; its
+// password is kept.
+func TestEnsureUnannotatedSecret(t *testing.T) {
+	ctx := context.Background()
+	bare := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "jenkins-admin", Namespace: "jenkins", Labels: map[string]string{kube.LabelManagedBy: kube.ManagedBy}},
+		Data:       map[string][]byte{"password": []byte("kept")},
+	}
+	client := fake.NewClientset(bare)
+	s := &Store{Client: client, Now: clock}
+	if _, err := s.Ensure(ctx, spec(), "", false); err != nil {
+		t.Fatal(err)
+	}
+	got, err := client.CoreV1().Secrets("jenkins").Get(ctx, "jenkins-admin", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Annotations[AnnotationURL] != spec().URL || string(got.Data["password"]) != "kept" {
+		t.Errorf("annotations %v, data %v", got.Annotations, got.Data)
+	}
+}
+
 func TestReadErrorsSayWhatToDo(t *testing.T) {
 	ctx := context.Background()
 	s := &Store{Client: fake.NewClientset()}

@@ -103,8 +103,13 @@ func File(path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return Bytes(data), nil
+}
+
+// Bytes is the sha256 of data, as "sha256:<hex>".
+func Bytes(data []byte) string {
 	sum := sha256.Sum256(data)
-	return "sha256:" + hex.EncodeToString(sum[:]), nil
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 // WriteFileAtomic writes data to path through a temp file in the same

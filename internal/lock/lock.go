@@ -34,6 +34,10 @@ type File struct {
 	Profile        string  `json:"profile"`
 	ProfileVersion string  `json:"profileVersion"`
 	Charts         []Chart `json:"charts"`
+	// ImagesDigest is the sha256 of a bundle's images.txt, so the image
+	// list is covered by the lock like the charts are. Only a bundle's
+	// lock has it (bundle create); up --lock renders no image list.
+	ImagesDigest string `json:"imagesDigest,omitempty"`
 }
 
 // Chart is one component's chart, pinned.
@@ -107,6 +111,9 @@ func (f *File) validate() error {
 			errs = append(errs, fmt.Errorf("%s: component listed twice", where))
 		}
 		seen[c.Component] = true
+		if c.Name != "" && !validName(c.Name) {
+			errs = append(errs, fmt.Errorf("%s: name %q: want a chart name (letters, digits, '.', '_' and '-', at most %d, not a path)", where, c.Name, maxName))
+		}
 		if _, err := semver.NewVersion(c.Version); c.Version != "" && err != nil {
 			errs = append(errs, fmt.Errorf("%s: version %q is not a semantic version", where, c.Version))
 		}
@@ -117,15 +124,37 @@ func (f *File) validate() error {
 			errs = append(errs, fmt.Errorf("%s: digest %q: want sha256: and 64 hex digits", where, c.Digest))
 		}
 	}
+	if f.ImagesDigest != "" && !digest.Valid(f.ImagesDigest) {
+		errs = append(errs, fmt.Errorf("imagesDigest %q: want sha256: and 64 hex digits", f.ImagesDigest))
+	}
 	return errors.Join(errs...)
+}
+
+// maxName bounds a chart name; Kubernetes names, which a release name
+// usually repeats, stop at 253.
+const maxName = 253
+
+// validName reports whether a chart name is one path element of plain
+// characters. A bundle names its files after the chart (charts/<name>-
+// <version>.tgz), so a name from a lock, an index or a Chart.yaml that
+// could climb out of a directory (Helm's own check only refuses "/" and
+// "..") is refused before it becomes a path.
+func validName(n string) bool {
+	if n == "" || len(n) > maxName || n == "." || n == ".." {
+		return false
+	}
+	for _, c := range n {
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '.' && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return true
 }
 
 // Encode renders the lock, entries sorted by component.
 func (f *File) Encode() ([]byte, error) {
-	out := *f
+	out := sorted(f)
 	out.APIVersion, out.Kind = APIVersion, Kind
-	out.Charts = slices.Clone(f.Charts)
-	slices.SortFunc(out.Charts, func(a, b Chart) int { return strings.Compare(a.Component, b.Component) })
 	if err := out.validate(); err != nil {
 		return nil, err
 	}
@@ -133,8 +162,16 @@ func (f *File) Encode() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	head := "# Written by slipway up --lock. `slipway up --locked` installs exactly\n# these chart versions and refuses any whose digest differs.\n"
+	head := "# Written by slipway (up --lock, bundle create --lock). `slipway up --locked`\n# installs exactly these chart versions and refuses any whose digest differs.\n"
 	return append([]byte(head), data...), nil
+}
+
+// sorted is a copy of f with its charts in component order.
+func sorted(f *File) *File {
+	out := *f
+	out.Charts = slices.Clone(f.Charts)
+	slices.SortFunc(out.Charts, func(a, b Chart) int { return strings.Compare(a.Component, b.Component) })
+	return &out
 }
 
 // Read loads a lock file.

@@ -1,6 +1,7 @@
 package lock
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,6 +61,9 @@ func TestDecodeStrict(t *testing.T) {
 		"bad version":    {strings.Replace(string(good), "version: 10.1.0", "version: latest", 1), `version "latest" is not a semantic version`},
 		"duplicate":      {strings.Replace(string(good), "component: traefik", "component: argocd", 1), "component listed twice"},
 		"not yaml":       {"charts: [", "not valid YAML"},
+		"name a path":    {strings.Replace(string(good), "name: argo-cd", "name: ../../../etc/x", 1), `charts[0] (argocd): name "../../../etc/x": want a chart name`},
+		"name dot-dot":   {strings.Replace(string(good), "name: argo-cd", `name: ".."`, 1), `charts[0] (argocd): name "..": want a chart name`},
+		"images digest":  {strings.Replace(string(good), "profile: default", "profile: default\nimagesDigest: sha256:../x", 1), `imagesDigest "sha256:../x": want sha256: and 64 hex digits`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Decode("x.lock", []byte(tc.data))
@@ -112,5 +116,47 @@ func TestVerify(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v lacks %q", err, want)
 		}
+	}
+}
+
+// TestDiff: a lock pins another exactly when profile, components, chart
+// names, versions, formats and digests (and the images.txt digest, when
+// the trusted lock has one) are equal; the first difference is named.
+func TestDiff(t *testing.T) {
+	with := func(edit func(f *File)) *File {
+		f := sample()
+		f.ImagesDigest = d1
+		edit(f)
+		return f
+	}
+	want := with(func(*File) {})
+	for name, tc := range map[string]struct {
+		got  *File
+		want string
+	}{
+		"same":                {with(func(*File) {}), ""},
+		"another source":      {with(func(f *File) { f.Charts[0].Source = "https://mirror.example/traefik-41.3.2.tgz" }), ""},
+		"entries reordered":   {with(func(f *File) { f.Charts[0], f.Charts[1] = f.Charts[1], f.Charts[0] }), ""},
+		"profile":             {with(func(f *File) { f.ProfileVersion = "1.1.0" }), "it is for profile default@1.1.0, the lock for default@1.0.0"},
+		"digest":              {with(func(f *File) { f.Charts[0].Digest = d1 }), "component traefik: it has chart traefik@41.3.2 (tgz, digest " + d1 + "), the lock pins traefik@41.3.2 (tgz, digest " + d2 + ")"},
+		"version":             {with(func(f *File) { f.Charts[1].Version = "10.1.1" }), "component argocd: it has chart argo-cd@10.1.1 (tgz, digest " + d1 + "), the lock pins argo-cd@10.1.0 (tgz, digest " + d1 + ")"},
+		"format":              {with(func(f *File) { f.Charts[1].Format = FormatDirectory }), "component argocd: it has chart argo-cd@10.1.0 (dir, digest " + d1 + "), the lock pins argo-cd@10.1.0 (tgz, digest " + d1 + ")"},
+		"missing component":   {with(func(f *File) { f.Charts = f.Charts[:1] }), "component argocd: the lock pins chart argo-cd@10.1.0, it has none"},
+		"extra component":     {with(func(f *File) { f.Charts = append(f.Charts, Chart{Component: "evil", Name: "rbac", Version: "1.0.0"}) }), "component evil: it has chart rbac@1.0.0, the lock pins no such component"},
+		"images":              {with(func(f *File) { f.ImagesDigest = d2 }), "images.txt: its digest is " + d2 + ", the lock pins " + d1},
+		"images not recorded": {with(func(f *File) { f.ImagesDigest = "" }), "images.txt: its digest is not recorded, the lock pins " + d1},
+		"first of two":        {with(func(f *File) { f.Charts[0].Digest, f.Charts[1].Digest = d1, d2 }), "component argocd: it has chart argo-cd@10.1.0 (tgz, digest " + d2 + "), the lock pins argo-cd@10.1.0 (tgz, digest " + d1 + ")"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := Diff(want, tc.got)
+			if got := fmt.Sprint(err); (tc.want == "" && err != nil) || (tc.want != "" && got != tc.want) {
+				t.Errorf("Diff: %v\nwant: %s", err, tc.want)
+			}
+		})
+	}
+	// A trusted lock without an image list (up --lock) pins the charts only.
+	noImages := sample()
+	if err := Diff(noImages, want); err != nil {
+		t.Errorf("a lock without imagesDigest: %v", err)
 	}
 }
