@@ -81,7 +81,7 @@ e2e: sim-build ## end-to-end tests on the hermetic cluster (real API server, sim
 .PHONY: e2e-real
 e2e-real: sim-build ## every shipped profile from the real upstream charts on the hermetic cluster (set E2E_CHARTS_DIR or E2E_CHART_MIRROR)
 	@test -n "$(E2E_CHARTS_DIR)$(E2E_CHART_MIRROR)" || { echo "e2e-real needs the real charts: E2E_CHARTS_DIR=<dir of chart dirs or .tgz> or E2E_CHART_MIRROR=<repo URL or oci:// base>"; exit 2; }
-	$(GO) test -count=1 -tags realcharts -timeout $(E2E_TIMEOUT) -run TestRealProfiles -v ./e2e/
+	$(GO) test -count=1 -tags realcharts -timeout $(E2E_TIMEOUT) -run 'TestRealProfiles|TestRealArgoCDKnownHosts' -v ./e2e/
 
 .PHONY: e2e-kind
 e2e-kind: ## end-to-end on real kind clusters that slipway creates (needs Docker or Podman and internet; see e2e/kind)

@@ -150,3 +150,47 @@ func gitRepositoryRef(t *testing.T, manifest string) map[string]string {
 	t.Fatalf("no GitRepository in:\n%s", manifest)
 	return nil
 }
+
+// TestGitOpsWiringWithoutCredentialsAsBefore: 1.0.1 added repo.secretName
+// (Flux's secretRef, for a private repository). Profiles released with
+// "~1.0.0" now get 1.0.1, so without a credential it must render byte for
+// byte what 1.0.0 rendered: testdata/gitops-wiring-1.0.0-*.yaml were
+// written by the 1.0.0 chart (commit 82e6582).
+func TestGitOpsWiringWithoutCredentialsAsBefore(t *testing.T) {
+	for _, agent := range []string{"argocd", "flux"} {
+		m, err := render(t, map[string]any{"agent": agent, "repo": map[string]any{"url": "https://git.example/platform.git", "path": "apps", "revision": "refs/tags/v1.2.3"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden := filepath.Join("testdata", "gitops-wiring-1.0.0-"+agent+".yaml")
+		if os.Getenv("WRITE_WIRING_GOLDEN") != "" {
+			if err := os.WriteFile(golden, []byte(m), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m != string(want) {
+			t.Errorf("%s: without a credential the chart renders\n%s\nbut 1.0.0 rendered\n%s", agent, m, want)
+		}
+	}
+}
+
+func TestGitOpsWiringFluxSecretRef(t *testing.T) {
+	m, err := render(t, map[string]any{"agent": "flux", "repo": map[string]any{"url": "https://git.example/platform.git", "secretName": "slipway-gitops-repo"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(m, "  secretRef:\n    name: slipway-gitops-repo\n") {
+		t.Errorf("no spec.secretRef in:\n%s", m)
+	}
+	m, err = render(t, map[string]any{"agent": "argocd", "repo": map[string]any{"url": "https://git.example/platform.git", "secretName": "slipway-gitops-repo"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(m, "slipway-gitops-repo") {
+		t.Errorf("the Argo CD Application names the Secret, which Argo CD finds by URL:\n%s", m)
+	}
+}

@@ -60,12 +60,22 @@ func TestRealProfiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	repo := env.git.URL("platform")
+	// The same, private: the repository Secret slipway makes for Argo CD
+	// is what the agent (stand-in) logs in with.
+	if _, err := env.git.Commit(context.Background(), "privplatform", "main", map[string]string{"clusters/dev/config.yaml": configMap("default", "one")}); err != nil {
+		t.Fatal(err)
+	}
+	env.git.Private("privplatform", "e2e-bot", "real-charts-token")
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte("real-charts-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	// ingress-nginx's validating webhook is answered by its controller pod;
 	// under kwok no container runs, so the apiserver's call could only time
 	// out. On a real cluster the webhook stays on.
 	noWebhook := []string{"--set", "ingress-nginx.controller.admissionWebhooks.enabled=false"}
-	token := filepath.Join(t.TempDir(), "token")
-	if err := os.WriteFile(token, []byte("registry-token\n"), 0o600); err != nil {
+	registryToken := filepath.Join(t.TempDir(), "registry-token")
+	if err := os.WriteFile(registryToken, []byte("registry-token\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
@@ -79,6 +89,10 @@ func TestRealProfiles(t *testing.T) {
 		{"default", []string{"--profile", "default", "--gitops-repo", repo, "--gitops-path", "clusters/dev"},
 			[]string{"jenkins.127.0.0.1.sslip.io", "argocd.127.0.0.1.sslip.io", "registry.127.0.0.1.sslip.io"}, "argocd",
 			[]string{"traefik", "jenkins", "registry", "argocd", "argocd-repo"}, inClusterImage},
+		{"default-private-repo", []string{"--profile", "default", "--gitops-repo", env.git.URL("privplatform"), "--gitops-path", "clusters/dev",
+			"--gitops-username", "e2e-bot", "--gitops-password", "@" + tokenFile},
+			[]string{"jenkins.127.0.0.1.sslip.io", "argocd.127.0.0.1.sslip.io", "registry.127.0.0.1.sslip.io"}, "argocd",
+			[]string{"traefik", "jenkins", "registry", "argocd", "argocd-repo"}, inClusterImage},
 		{"classic", append([]string{"--profile", "classic", "--gitops-repo", repo, "--gitops-path", "clusters/dev"}, noWebhook...),
 			[]string{"jenkins.127.0.0.1.sslip.io", "registry.127.0.0.1.sslip.io"}, "flux",
 			[]string{"ingress-nginx", "jenkins", "registry", "flux-operator", "flux-instance", "flux-repo"}, inClusterImage},
@@ -90,7 +104,7 @@ func TestRealProfiles(t *testing.T) {
 			[]string{"ingress-nginx", "jenkins", "registry", "flux-operator", "flux-instance"}, inClusterImage},
 		// Your own registry: no in-cluster one, the login in a
 		// docker-registry Secret the real Jenkins chart's pipeline mounts.
-		{"default-own-registry", []string{"--profile", "default", "--gitops", "none", "--registry", "ghcr.io/example", "--registry-username", "robot", "--registry-password", "@" + token},
+		{"default-own-registry", []string{"--profile", "default", "--gitops", "none", "--registry", "ghcr.io/example", "--registry-username", "robot", "--registry-password", "@" + registryToken},
 			[]string{"jenkins.127.0.0.1.sslip.io"}, "",
 			[]string{"traefik", "jenkins"}, "ghcr.io/example/sample-app"},
 	}
@@ -145,6 +159,13 @@ func TestRealProfiles(t *testing.T) {
 			case "argocd":
 				checkArgoCD(t, passwords["argocd"])
 				checkArgoCDURL(t, "argocd", urls["argocd"])
+				if strings.HasSuffix(tc.name, "-private-repo") {
+					sec, err := env.client.CoreV1().Secrets("argocd").Get(context.Background(), "slipway-gitops-repo", metav1.GetOptions{})
+					if err != nil {
+						t.Fatalf("the repository credential Secret: %v", err)
+					}
+					checkRepoSecret(t, sec, "argocd-repo", []string{"password", "type", "url", "username"}, true)
+				}
 			case "flux":
 				checkFlux(t)
 			}
@@ -160,6 +181,28 @@ func TestRealProfiles(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRealArgoCDKnownHosts: the host keys of --gitops-known-hosts reach
+// the real argo-cd chart's argocd-ssh-known-hosts-cm through
+// configs.ssh.extraHosts, after the chart's own list (rendered; the
+// hermetic TestGitOpsPrivateRepoSSH syncs through the fixture's copy).
+func TestRealArgoCDKnownHosts(t *testing.T) {
+	key, known, line := sshKeyFiles(t, "git.example")
+	r := slipway(t, append([]string{"template", "--profile", "default", "--gitops-repo", "git@git.example:org/platform.git",
+		"--gitops-ssh-key", key, "--gitops-known-hosts", known}, realSource(t)...)...)
+	if r.code != 0 {
+		t.Fatalf("template exited %d", r.code)
+	}
+	for _, doc := range strings.Split(r.stdout, "\n---") {
+		if strings.Contains(doc, "name: argocd-ssh-known-hosts-cm") {
+			if !strings.Contains(doc, "github.com ssh-ed25519 ") || !strings.Contains(doc, "    "+line+"\n") {
+				t.Errorf("argocd-ssh-known-hosts-cm lacks the chart's keys or the given one (%s):\n%s", line, doc)
+			}
+			return
+		}
+	}
+	t.Errorf("the argo-cd chart rendered no argocd-ssh-known-hosts-cm:\n%s", r.stdout)
 }
 
 // checkHosts finds an Ingress rule for every host.

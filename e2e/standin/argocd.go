@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
@@ -51,7 +52,14 @@ func (c *controller) syncApplication(ctx context.Context, app *unstructured.Unst
 	if app.Object["status"] == nil {
 		app.Object["status"] = map[string]any{}
 	}
-	commit, err := resolve(ctx, url, rev)
+	auth, err := c.argoRepoAuth(ctx, app.GetNamespace(), url)
+	if err != nil {
+		if ctx.Err() == nil {
+			fail("Failed to load target state: failed to generate manifest for source 1 of 1: rpc error: code = Unknown desc = " + err.Error())
+		}
+		return
+	}
+	commit, err := resolve(ctx, auth, url, rev)
 	if err != nil {
 		if ctx.Err() != nil {
 			return
@@ -63,7 +71,7 @@ func (c *controller) syncApplication(ctx context.Context, app *unstructured.Unst
 		}
 		return
 	}
-	dir, err := c.co.get(ctx, url, commit)
+	dir, err := c.co.get(ctx, auth, url, commit)
 	if err != nil {
 		if ctx.Err() == nil {
 			fail("Failed to load target state: failed to generate manifest for source 1 of 1: rpc error: code = Unknown desc = " + err.Error())
@@ -111,4 +119,32 @@ func operationState(commit, phase, message string, now time.Time) map[string]any
 		"retryCount": int64(0),
 		"syncResult": map[string]any{"revision": commit},
 	}
+}
+
+// argoRepoAuth finds the login for url as Argo CD does: among the Secrets
+// in its namespace labelled argocd.argoproj.io/secret-type=repository,
+// the one whose url key is the Application's repoURL; username and
+// password keys, or sshPrivateKey with the host keys of
+// argocd-ssh-known-hosts-cm. None: anonymous.
+func (c *controller) argoRepoAuth(ctx context.Context, ns, url string) (*basicAuth, error) {
+	list, err := c.client.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{LabelSelector: "argocd.argoproj.io/secret-type=repository"})
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range list.Items {
+		switch {
+		case string(s.Data["url"]) != url:
+		case len(s.Data["sshPrivateKey"]) > 0:
+			// Host keys come from the ConfigMap the argo-cd chart owns,
+			// never from the repository Secret.
+			cm, err := c.client.CoreV1().ConfigMaps(ns).Get(ctx, "argocd-ssh-known-hosts-cm", getOpts)
+			if err != nil {
+				return nil, err
+			}
+			return &basicAuth{key: s.Data["sshPrivateKey"], knownHosts: []byte(cm.Data["ssh_known_hosts"])}, nil
+		case len(s.Data["username"]) > 0:
+			return &basicAuth{user: string(s.Data["username"]), password: string(s.Data["password"])}, nil
+		}
+	}
+	return nil, nil
 }

@@ -100,9 +100,23 @@ func (c *controller) reconcileGitRepository(ctx context.Context, gr *unstructure
 	case ref["branch"] != "":
 		name, refName = ref["branch"], "refs/heads/"+ref["branch"]
 	}
-	commit, err := resolve(ctx, url, strings.TrimPrefix(refName, "refs/heads/"))
+	fetchFailed := func(reason, msg string) {
+		c.setStatus(ctx, gitRepositories, gr, map[string]any{
+			"observedGeneration": gr.GetGeneration(),
+			"conditions": []any{c.condition(gr, "FetchFailed", "True", reason, msg),
+				c.condition(gr, "Ready", "False", reason, msg)},
+		}, true)
+	}
+	auth, err := c.fluxAuth(ctx, gr)
+	if err != nil {
+		if ctx.Err() == nil {
+			fetchFailed("AuthenticationFailed", err.Error())
+		}
+		return
+	}
+	commit, err := resolve(ctx, auth, url, strings.TrimPrefix(refName, "refs/heads/"))
 	if err == nil {
-		_, err = c.co.get(ctx, url, commit)
+		_, err = c.co.get(ctx, auth, url, commit)
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -112,11 +126,7 @@ func (c *controller) reconcileGitRepository(ctx context.Context, gr *unstructure
 		if errors.Is(err, errNoRef) {
 			msg = fmt.Sprintf("failed to checkout and determine revision: unable to clone '%s': couldn't find remote ref %q", url, refName)
 		}
-		c.setStatus(ctx, gitRepositories, gr, map[string]any{
-			"observedGeneration": gr.GetGeneration(),
-			"conditions": []any{c.condition(gr, "FetchFailed", "True", "GitOperationFailed", msg),
-				c.condition(gr, "Ready", "False", "GitOperationFailed", msg)},
-		}, true)
+		fetchFailed("GitOperationFailed", msg)
 		return
 	}
 	revision := "sha1:" + commit
@@ -162,7 +172,11 @@ func (c *controller) reconcileKustomization(ctx context.Context, ks *unstructure
 	}
 	url, _, _ := unstructured.NestedString(src.Object, "spec", "url")
 	_, commit, _ := strings.Cut(revision, "sha1:")
-	dir, err := c.co.get(ctx, url, commit)
+	auth, err := c.fluxAuth(ctx, src)
+	if err != nil {
+		return // the source reports it
+	}
+	dir, err := c.co.get(ctx, auth, url, commit)
 	if err != nil {
 		return // the source is being fetched again
 	}
@@ -198,4 +212,26 @@ func (c *controller) reconcileKustomization(ctx context.Context, ks *unstructure
 		"lastAttemptedRevision": revision,
 		"conditions":            []any{c.condition(ks, "Ready", "True", "ReconciliationSucceeded", "Applied revision: "+revision)},
 	}, true)
+}
+
+// fluxAuth reads the GitRepository's spec.secretRef as source-controller
+// does: username and password keys for HTTP(S), identity and known_hosts
+// for SSH. A Secret that cannot be read fails with the controller's
+// wording.
+func (c *controller) fluxAuth(ctx context.Context, gr *unstructured.Unstructured) (*basicAuth, error) {
+	name, _, _ := unstructured.NestedString(gr.Object, "spec", "secretRef", "name")
+	if name == "" {
+		return nil, nil
+	}
+	s, err := c.client.CoreV1().Secrets(gr.GetNamespace()).Get(ctx, name, getOpts)
+	if err != nil {
+		return nil, fmt.Errorf("failed to get secret '%s/%s': %w", gr.GetNamespace(), name, err)
+	}
+	switch {
+	case len(s.Data["identity"]) > 0:
+		return &basicAuth{key: s.Data["identity"], knownHosts: s.Data["known_hosts"]}, nil
+	case len(s.Data["username"]) > 0:
+		return &basicAuth{user: string(s.Data["username"]), password: string(s.Data["password"])}, nil
+	}
+	return nil, nil
 }

@@ -2,7 +2,11 @@ package standin
 
 import (
 	"context"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
 	"fmt"
+	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
 	"os"
@@ -18,6 +22,9 @@ type GitServer struct {
 	root string
 	srv  *httptest.Server
 	mu   sync.Mutex // one commit at a time
+
+	authMu  sync.Mutex
+	private map[string][2]string // repo → user, password
 }
 
 // NewGitServer starts a Git server with no repositories.
@@ -35,7 +42,40 @@ func NewGitServer() (*GitServer, error) {
 		Env:        []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"},
 		InheritEnv: []string{"PATH", "HOME"},
 	}
-	return &GitServer{root: root, srv: httptest.NewServer(h)}, nil
+	g := &GitServer{root: root, private: map[string][2]string{}}
+	g.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !g.allowed(r) {
+			// What a Git host answers an anonymous fetch of a private
+			// repository: 401 with a Basic challenge.
+			w.Header().Set("WWW-Authenticate", `Basic realm="slipway-e2e"`)
+			http.Error(w, "authentication required", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
+	return g, nil
+}
+
+// Private makes repo refuse anonymous access: every request needs HTTP
+// basic authentication with user and password.
+func (g *GitServer) Private(repo, user, password string) {
+	g.authMu.Lock()
+	defer g.authMu.Unlock()
+	g.private[repo] = [2]string{user, password}
+}
+
+// allowed checks the request's basic authentication against its
+// repository's, if that repository is private.
+func (g *GitServer) allowed(r *http.Request) bool {
+	repo, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), ".git/")
+	g.authMu.Lock()
+	want, private := g.private[repo]
+	g.authMu.Unlock()
+	if !private {
+		return true
+	}
+	user, pass, ok := r.BasicAuth()
+	return ok && subtle.ConstantTimeCompare([]byte(user+"\x00"+pass), []byte(want[0]+"\x00"+want[1])) == 1
 }
 
 // Close stops the server and removes the repositories.
@@ -99,14 +139,64 @@ func (g *GitServer) Commit(ctx context.Context, repo, branch string, files map[s
 
 // git runs the git CLI in dir and returns its trimmed stdout.
 func git(ctx context.Context, dir string, args ...string) (string, error) {
+	return gitAuth(ctx, nil, dir, args...)
+}
+
+// basicAuth is a login a stand-in read from the agent's Secret: HTTP
+// basic authentication, or an SSH key with the host keys to check the
+// server against.
+type basicAuth struct {
+	user, password  string
+	key, knownHosts []byte
+}
+
+// errAuth is the agents' (go-git's) word for a server that wants a login
+// it was not given, or refused the one it was given.
+var errAuth = errors.New("authentication required")
+
+// gitAuth runs git with an Authorization header when a is set. A 401
+// becomes errAuth, as go-git reports it in Argo CD and Flux.
+func gitAuth(ctx context.Context, a *basicAuth, dir string, args ...string) (string, error) {
+	env := append(os.Environ(), "GIT_TERMINAL_PROMPT=0",
+		// No SSH login but the one read from the agent's objects: no
+		// agent, no user config, and an unknown host key refused.
+		"GIT_SSH_COMMAND=ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/dev/null")
+	logged := args
+	switch {
+	case a != nil && len(a.key) > 0:
+		tmp, err := os.MkdirTemp("", "slipway-e2e-ssh-")
+		if err != nil {
+			return "", err
+		}
+		defer os.RemoveAll(tmp)
+		key, known := filepath.Join(tmp, "key"), filepath.Join(tmp, "known_hosts")
+		if err := os.WriteFile(key, a.key, 0o600); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(known, a.knownHosts, 0o600); err != nil {
+			return "", err
+		}
+		env = append(env, "GIT_SSH_COMMAND=ssh -F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes -i "+key+" -o UserKnownHostsFile="+known)
+	case a != nil:
+		token := base64.StdEncoding.EncodeToString([]byte(a.user + ":" + a.password))
+		args = append([]string{"-c", "http.extraHeader=Authorization: Basic " + token}, args...)
+	}
 	cmd := exec.CommandContext(ctx, "git", args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0")
+	cmd.Env = env
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return "", fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+		msg := stderr.String()
+		switch {
+		case strings.Contains(msg, "could not read Username") || strings.Contains(msg, "Authentication failed") || strings.Contains(msg, "401") || strings.Contains(msg, "Permission denied (publickey)"):
+			return "", errAuth
+		case strings.Contains(msg, "Host key verification failed"):
+			// go-git's word, as Argo CD and Flux print it.
+			return "", errors.New("ssh: handshake failed: knownhosts: key is unknown")
+		}
+		return "", fmt.Errorf("git %s: %w: %s", strings.Join(logged, " "), err, strings.TrimSpace(msg))
 	}
 	return strings.TrimSpace(string(out)), nil
 }

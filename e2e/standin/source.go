@@ -42,11 +42,11 @@ func (c *checkouts) close() { os.RemoveAll(c.root) }
 
 // resolve returns the commit ref names in url: a branch, a tag, HEAD, or a
 // commit hash (taken as it is; get says whether it exists).
-func resolve(ctx context.Context, url, ref string) (string, error) {
+func resolve(ctx context.Context, a *basicAuth, url, ref string) (string, error) {
 	if hexCommit.MatchString(ref) {
 		return ref, nil
 	}
-	out, err := git(ctx, "", "ls-remote", url)
+	out, err := gitAuth(ctx, a, "", "ls-remote", url)
 	if err != nil {
 		return "", err
 	}
@@ -65,7 +65,7 @@ func resolve(ctx context.Context, url, ref string) (string, error) {
 }
 
 // get returns a working tree of url at commit.
-func (c *checkouts) get(ctx context.Context, url, commit string) (string, error) {
+func (c *checkouts) get(ctx context.Context, a *basicAuth, url, commit string) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	key := url + "@" + commit
@@ -76,7 +76,7 @@ func (c *checkouts) get(ctx context.Context, url, commit string) (string, error)
 	if err != nil {
 		return "", err
 	}
-	if _, err := git(ctx, "", "clone", "--quiet", "--no-checkout", url, dir); err != nil {
+	if _, err := gitAuth(ctx, a, "", "clone", "--quiet", "--no-checkout", url, dir); err != nil {
 		return "", err
 	}
 	if _, err := git(ctx, dir, "-c", "advice.detachedHead=false", "checkout", "--quiet", commit); err != nil {

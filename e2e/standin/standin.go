@@ -34,6 +34,7 @@ type Controllers struct {
 // controller is what each stand-in reconciles with.
 type controller struct {
 	dyn    dynamic.Interface
+	client kubernetes.Interface // Secrets: the agents' repository logins
 	mapper meta.ResettableRESTMapper
 	co     *checkouts
 	log    io.Writer
@@ -55,7 +56,7 @@ func Start(cfg *rest.Config, log io.Writer) (*Controllers, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &controller{dyn: dyn, mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(client.Discovery())), co: co, log: log, now: time.Now}
+	c := &controller{dyn: dyn, client: client, mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(client.Discovery())), co: co, log: log, now: time.Now}
 	ctx, cancel := context.WithCancel(context.Background())
 	cs := &Controllers{cancel: cancel, co: co}
 	for _, loop := range []func(context.Context){c.argocd, c.flux} {

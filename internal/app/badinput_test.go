@@ -1,6 +1,7 @@
 package app
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -170,6 +171,44 @@ components:
 			args: []string{"up", "--registry", "ghcr.io/me", "--registry-password", "@{dir}/nofile"},
 			code: 2,
 			want: `--registry-username and --registry-password go together: give both, or neither for a registry that takes pushes without a login`},
+		// GitOps repository credentials (issue 16, item 4): all refused
+		// before the cluster is contacted.
+		{name: "--gitops-password with a plain value",
+			args: []string{"up", "--gitops-repo", "https://git.example/org/platform.git", "--gitops-username", "bot", "--gitops-password", "hunter2hunter2"},
+			code: 2,
+			want: `--gitops-password …: a password on the command line lands in shell history and process lists; put it in a file and pass --gitops-password @FILE, or in a Secret and pass --gitops-password secret:NAMESPACE/NAME`},
+		{name: "--gitops-password without --gitops-username",
+			args:  []string{"up", "--gitops-repo", "https://git.example/org/platform.git", "--gitops-password", "@{dir}/token"},
+			files: map[string]string{"token": "ghp_example\n"},
+			code:  2,
+			want:  `--gitops-password needs --gitops-username USER: the name the Git server expects with the password or token (with a GitHub token any name works; GitLab expects oauth2)`},
+		{name: "--gitops-password file missing",
+			args: []string{"up", "--gitops-repo", "https://git.example/org/platform.git", "--gitops-username", "bot", "--gitops-password", "@{dir}/notoken"},
+			code: 2,
+			want: `--gitops-password @{dir}/notoken: open {dir}/notoken: no such file or directory`},
+		{name: "--gitops-ssh-key missing",
+			args:  []string{"up", "--gitops-repo", "git@git.example:org/platform.git", "--gitops-ssh-key", "{dir}/nokey", "--gitops-known-hosts", "{dir}/known_hosts"},
+			files: map[string]string{"known_hosts": knownHostsLine},
+			code:  2,
+			want:  `--gitops-ssh-key {dir}/nokey: open {dir}/nokey: no such file or directory`},
+		{name: "--gitops-ssh-key readable by others",
+			args:  []string{"up", "--gitops-repo", "git@git.example:org/platform.git", "--gitops-ssh-key", "{dir}/deploy-key", "--gitops-known-hosts", "{dir}/known_hosts"},
+			files: map[string]string{"known_hosts": knownHostsLine, "deploy-key": "-----BEGIN OPENSSH PRIVATE KEY-----\n"},
+			modes: map[string]os.FileMode{"deploy-key": 0o644},
+			code:  2,
+			want:  `--gitops-ssh-key {dir}/deploy-key: permissions 0644 are too open: a private key must be readable by you only, as ssh requires; run chmod 600 {dir}/deploy-key`},
+		{name: "--gitops-ssh-key without --gitops-known-hosts",
+			args:  []string{"up", "--gitops-repo", "git@git.example:org/platform.git", "--gitops-ssh-key", "{dir}/private-key"},
+			files: map[string]string{"private-key": "-----BEGIN OPENSSH PRIVATE KEY-----\n"},
+			code:  2,
+			want: "--gitops-ssh-key needs --gitops-known-hosts FILE: the host keys the agent checks the Git server against (slipway never turns that check off); get them with `ssh-keyscan git.example > known_hosts` and compare their fingerprints (ssh-keygen -lf known_hosts) with the ones your Git host publishes\n" +
+				// Every problem at once: this key file holds no key either.
+				"--gitops-ssh-key {dir}/private-key: not an SSH private key (ssh: no key found); give the private half, e.g. ~/.ssh/id_ed25519, not the .pub"},
+		{name: "--gitops-username without a GitOps agent",
+			args:  []string{"up", "--gitops", "none", "--gitops-repo", "https://git.example/org/platform.git", "--gitops-username", "bot", "--gitops-password", "@{dir}/token"},
+			files: map[string]string{"token": "ghp_example\n"},
+			code:  2,
+			want:  `the GitOps repository credential flags need a GitOps agent, and profile default@1.4.0 as selected has none (traefik, jenkins, registry); drop them or choose an agent with --gitops`},
 		{name: "--chart-mirror not a repository URL",
 			args: []string{"up", "--chart-mirror", "ftp://mirror.example/charts"},
 			code: 2,
@@ -259,3 +298,7 @@ components:
 	c.write(t, "values.yaml", "replicas: 2\n")
 	c.run(t, cases)
 }
+
+// knownHostsLine is a known_hosts file for git.example (GitHub's published
+// ed25519 host key, under another name).
+const knownHostsLine = "git.example ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"

@@ -15,7 +15,8 @@ import (
 // bundleFlags are the plan-shaping flags of up that matter with no
 // cluster (profile, choices, --without, values, sources, cache, logins).
 func bundleFlags() []cli.Flag {
-	return append(flagsWithout(upCommand().Flags, "lock", "bundle", "output", "dry-run", "rollback-on-failure", "timeout", "kubeconfig", "context", "password", "registry-username", "registry-password"),
+	return append(flagsWithout(upCommand().Flags, "lock", "bundle", "output", "dry-run", "rollback-on-failure", "timeout", "kubeconfig", "context", "password", "registry-username", "registry-password",
+		"gitops-username", "gitops-password", "gitops-ssh-key", "gitops-known-hosts"),
 		&cli.StringFlag{Name: "kube-version", Value: "v1.37.0", Usage: "Kubernetes `VERSION` the charts are rendered for (to list their images)"})
 }
 

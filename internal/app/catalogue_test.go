@@ -103,6 +103,8 @@ type badInput struct {
 	args []string
 	// files are written into the scratch dir before the run.
 	files map[string]string
+	// modes are the files' modes where not 0600.
+	modes map[string]os.FileMode
 	code  int
 	// want is the whole error, as printed after "slipway: " on stderr
 	// (up to the end); with prefix, only its beginning.
@@ -118,6 +120,11 @@ func (c *catalogue) run(t *testing.T, cases []badInput) {
 		t.Run(tc.name, func(t *testing.T) {
 			for name, content := range tc.files {
 				c.write(t, name, content)
+			}
+			for name, mode := range tc.modes {
+				if err := os.Chmod(filepath.Join(c.dir, name), mode); err != nil {
+					t.Fatal(err)
+				}
 			}
 			args := []string{"slipway"}
 			for _, a := range tc.args {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -10,6 +11,9 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v3"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/slipway-dev/slipway/internal/credentials"
 	"github.com/slipway-dev/slipway/internal/inventory"
@@ -23,20 +27,30 @@ func credentialsCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "credentials",
 		Aliases:   []string{"creds"},
-		Usage:     "print the admin URLs, usernames and passwords slipway generated",
+		Usage:     "list the credentials slipway keeps: admin logins it generated, and the GitOps repository's and registry's",
 		ArgsUsage: "[COMPONENT...]",
 		Description: `credentials reads the logins from the cluster (the Secrets slipway owns),
 so it works on any machine with access to the cluster, without the profile.
+
+KIND is admin for the logins of the components slipway installed (their
+passwords are printed; --no-password hides them), or a credential you gave
+slipway to keep: gitops-repository (--gitops-username/--gitops-password or
+--gitops-ssh-key) or registry. Those are listed with their URL, username
+and Secret, their password only when asked for with --field password.
+Admin logins need only get on the inventory and on their Secrets; the
+others are found by label (list on secrets in the components' namespaces).
 
 Examples:
   slipway credentials
   slipway credentials jenkins --field password      # only the value, for $(...)
   slipway credentials -o json | jq -r '.credentials[0].password'
-  slipway credentials --no-password`,
+  slipway credentials --no-password
+  slipway credentials --kind gitops-repository`,
 		Flags: append([]cli.Flag{
 			outputFlag(),
 			&cli.BoolFlag{Name: "no-password", Usage: "hide passwords"},
 			&cli.StringFlag{Name: "field", Usage: "print only this `FIELD` (url, username or password) of one component, with a newline"},
+			&cli.StringFlag{Name: "kind", Usage: "only credentials of this `KIND`: admin, gitops-repository or registry"},
 		}, kubeFlags()...),
 		Commands: []*cli.Command{rotateCommand()},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
@@ -45,7 +59,7 @@ Examples:
 				return usageError("%v", err)
 			}
 			want := cmd.Args().Slice()
-			field := cmd.String("field")
+			field, kind := cmd.String("field"), cmd.String("kind")
 			if field != "" {
 				if !slices.Contains([]string{"url", "username", "password"}, field) {
 					return usageError("--field %q: use url, username or password", field)
@@ -54,25 +68,43 @@ Examples:
 					return usageError("--field needs exactly one component, e.g. slipway credentials jenkins --field password")
 				}
 			}
+			if kind != "" && !slices.Contains(credentialKinds, kind) {
+				return usageError("--kind %q: use %s", kind, strings.Join(credentialKinds, ", "))
+			}
 			cluster, err := kube.Connect(ctx, kubeOptions(cmd), 10*time.Second)
 			if err != nil {
 				return withCode(1, err)
 			}
-			rows, err := readCredentials(ctx, cluster, want)
+			warn := func(string, ...any) {}
+			if len(want) == 0 {
+				warn = ui.New(cmd.Root().ErrWriter, false).Warnf
+			}
+			rows, err := readCredentials(ctx, cluster, want, kind, warn)
 			if err != nil {
 				return withCode(1, err)
 			}
 			out := cmd.Root().Writer
 			if field != "" {
+				if len(rows) > 1 {
+					var kinds []string
+					for _, r := range rows {
+						kinds = append(kinds, r.Kind)
+					}
+					return usageError("component %s has %d credentials (%s): add --kind KIND", want[0], len(rows), strings.Join(kinds, ", "))
+				}
 				c := rows[0]
-				fmt.Fprintln(out, map[string]string{"url": c.URL, "username": c.Username, "password": c.Password}[field])
+				v := map[string]string{"url": c.URL, "username": c.Username, "password": c.Password}[field]
+				if v == "" && field != "url" {
+					return withCode(1, fmt.Errorf("the %s credential of %s has no %s (an SSH key, kept in secret %s/%s)", c.Kind, c.Component, field, c.Namespace, c.Secret))
+				}
+				fmt.Fprintln(out, v)
 				return nil
 			}
-			if cmd.Bool("no-password") {
-				for i := range rows {
-					if rows[i].Password != "" {
-						rows[i].Password = credentials.Mask
-					}
+			for i := range rows {
+				// A credential the user gave slipway to keep is theirs
+				// already: its password only on request (--field).
+				if rows[i].Password != "" && (cmd.Bool("no-password") || rows[i].Kind != kube.KindAdmin) {
+					rows[i].Password = credentials.Mask
 				}
 			}
 			return report.WriteCredentials(out, format, rows)
@@ -80,9 +112,15 @@ Examples:
 	}
 }
 
-// readCredentials follows the inventory to each component's Secret. It
-// needs only `get` on that ConfigMap and on those Secrets.
-func readCredentials(ctx context.Context, cluster *kube.Cluster, want []string) ([]report.Credential, error) {
+// credentialKinds are the values of --kind.
+var credentialKinds = []string{kube.KindAdmin, kube.KindGitRepository, kube.KindRegistry}
+
+// readCredentials follows the inventory to each component's admin Secret
+// (only `get` on that ConfigMap and those Secrets is needed), then lists
+// the Secrets labelled with a credential kind in the components'
+// namespaces. A forbidden list is reported through warn and leaves those
+// out. Passwords are returned as stored; the caller masks them.
+func readCredentials(ctx context.Context, cluster *kube.Cluster, want []string, kind string, warn func(string, ...any)) ([]report.Credential, error) {
 	entries, err := inventory.Load(ctx, cluster.Client)
 	if err != nil {
 		return nil, fmt.Errorf("context %s: %w", cluster.Context, err)
@@ -95,21 +133,24 @@ func readCredentials(ctx context.Context, cluster *kube.Cluster, want []string) 
 			withCreds = append(withCreds, e.Component)
 		}
 	}
-	all := len(want) == 0
-	if all {
-		want = withCreds
+	named := len(want) > 0
+	if !named {
+		for _, e := range entries {
+			want = append(want, e.Component)
+		}
 	}
 	store := &credentials.Store{Client: cluster.Client}
 	var rows []report.Credential
 	var errs []error
+	namespaces := map[string]bool{}
 	for _, name := range want {
 		e, ok := byName[name]
-		switch {
-		case !ok:
+		if !ok {
 			errs = append(errs, fmt.Errorf("no component %q installed by slipway in context %s; installed: %s", name, cluster.Context, strings.Join(slices.Sorted(maps.Keys(byName)), ", ")))
 			continue
-		case e.Secret == "":
-			errs = append(errs, fmt.Errorf("component %q has no admin credentials managed by slipway", name))
+		}
+		namespaces[e.Namespace] = true
+		if e.Secret == "" || (kind != "" && kind != kube.KindAdmin) {
 			continue
 		}
 		c, err := store.Read(ctx, name, e.Namespace, e.Secret)
@@ -121,16 +162,100 @@ func readCredentials(ctx context.Context, cluster *kube.Cluster, want []string) 
 		if url == "" {
 			url = e.URL
 		}
-		rows = append(rows, report.Credential{Component: name, Namespace: e.Namespace, URL: url, Username: c.Username, Password: c.Password})
+		rows = append(rows, report.Credential{Component: name, Kind: kube.KindAdmin, Namespace: e.Namespace, Secret: e.Secret, URL: url, Username: c.Username, Password: c.Password})
+	}
+	if err := errors.Join(errs...); err != nil {
+		return rows, err
+	}
+	if kind != kube.KindAdmin {
+		kept, err := keptCredentials(ctx, cluster, slices.Sorted(maps.Keys(namespaces)), warn)
+		if err != nil {
+			return rows, err
+		}
+		for _, k := range kept {
+			if slices.Contains(want, k.Component) && (kind == "" || k.Kind == kind) {
+				rows = append(rows, k)
+			}
+		}
+	}
+	if named {
+		for _, name := range want {
+			if !slices.ContainsFunc(rows, func(r report.Credential) bool { return r.Component == name }) {
+				if kind != "" {
+					errs = append(errs, fmt.Errorf("component %q has no %s credential kept by slipway", name, kind))
+				} else if !slices.Contains(withCreds, name) {
+					errs = append(errs, fmt.Errorf("component %q has no admin credentials managed by slipway", name))
+				}
+			}
+		}
 	}
 	// The in-cluster image registry has no login, but its addresses are
 	// what a user needs next to the others.
 	for _, e := range entries {
-		if all && e.InCluster != "" {
-			rows = append(rows, report.Credential{Component: e.Component, Namespace: e.Namespace, URL: e.URL, InCluster: e.InCluster})
+		if !named && e.InCluster != "" && (kind == "" || kind == kube.KindRegistry) {
+			rows = append(rows, report.Credential{Component: e.Component, Kind: kube.KindRegistry, Namespace: e.Namespace, URL: e.URL, InCluster: e.InCluster})
 		}
 	}
 	return rows, errors.Join(errs...)
+}
+
+// keptCredentials lists, in each namespace, the Secrets slipway keeps a
+// credential in for the user (labelled with a credential kind), sorted
+// by namespace and name.
+func keptCredentials(ctx context.Context, cluster *kube.Cluster, namespaces []string, warn func(string, ...any)) ([]report.Credential, error) {
+	sel := kube.LabelManagedBy + "=" + kube.ManagedBy + "," + kube.LabelCredentialKind
+	var rows []report.Credential
+	for _, ns := range namespaces {
+		list, err := cluster.Client.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{LabelSelector: sel})
+		switch {
+		case apierrors.IsForbidden(err):
+			warn("not allowed to list secrets in namespace %s: the GitOps repository and registry credentials kept there are not shown (grant `list` on secrets)", ns)
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("list secrets in namespace %s: %w", ns, err)
+		}
+		for _, s := range list.Items {
+			k := s.Labels[kube.LabelCredentialKind]
+			if k == kube.KindAdmin {
+				continue // found through the inventory
+			}
+			rows = append(rows, keptRow(s))
+		}
+	}
+	return rows, nil
+}
+
+// keptRow reads a kept credential: the URL from slipway's annotation, the
+// login from the keys its annotations name, or, in a docker-registry
+// Secret, from the .dockerconfigjson entry of that URL's host (the only
+// entry when there is no URL).
+func keptRow(s corev1.Secret) report.Credential {
+	row := report.Credential{
+		Component: s.Labels[kube.LabelComponent], Kind: s.Labels[kube.LabelCredentialKind], Namespace: s.Namespace, Secret: s.Name,
+		URL:      s.Annotations[credentials.AnnotationURL],
+		Username: string(s.Data[s.Annotations[credentials.AnnotationUserKey]]),
+		Password: string(s.Data[s.Annotations[credentials.AnnotationPassKey]]),
+	}
+	if s.Type != corev1.SecretTypeDockerConfigJson || row.Username != "" {
+		return row
+	}
+	var cfg struct {
+		Auths map[string]struct{ Username, Password string } `json:"auths"`
+	}
+	if json.Unmarshal(s.Data[corev1.DockerConfigJsonKey], &cfg) != nil {
+		return row
+	}
+	host := strings.TrimPrefix(strings.TrimPrefix(row.URL, "https://"), "http://")
+	host, _, _ = strings.Cut(host, "/")
+	for h, a := range cfg.Auths {
+		if h == host || (host == "" && len(cfg.Auths) == 1) {
+			row.Username, row.Password = a.Username, a.Password
+			if row.URL == "" {
+				row.URL = h
+			}
+		}
+	}
+	return row
 }
 
 func rotateCommand() *cli.Command {
@@ -177,7 +302,7 @@ Example:
 			// that logs in.
 			switch {
 			case err == nil:
-				row := report.Credential{Component: cred.Component, Namespace: cred.Namespace, URL: cred.URL, Username: cred.Username, Password: cred.Password}
+				row := report.Credential{Component: cred.Component, Kind: kube.KindAdmin, Namespace: cred.Namespace, URL: cred.URL, Username: cred.Username, Password: cred.Password}
 				err = report.WriteCredentials(cmd.Root().Writer, format, []report.Credential{row})
 			case cred.Password != "":
 				printer.Warnf("%s: the new password is stored in secret %s/%s but %s is not back Ready with it; `slipway credentials %s` prints it", cred.Component, cred.Namespace, cred.Secret, cred.Component, cred.Component)

@@ -85,6 +85,8 @@ Examples:
   slipway up --offline                      # charts from the cache only (a second up downloads none anyway)
   slipway up --bundle platform.tgz          # from slipway bundle create: no network at all
   slipway up --bundle platform.tgz --locked platform.lock   # and only if it is the bundle that lock pins
+  slipway up --gitops-repo https://git.example/org/platform.git --gitops-username bot --gitops-password @token.txt
+  slipway up --gitops-repo git@git.example:org/platform.git --gitops-ssh-key deploy-key --gitops-known-hosts known_hosts
 
 Charts are cached by digest (--cache-dir), so a re-run downloads no chart
 (a repository's index is still read to resolve constraints, unless
@@ -96,6 +98,13 @@ and digests (and images.txt) as L, a lock you keep apart from the bundle
 (slipway bundle create --lock). Private repositories: the logins of Helm's
 repositories.yaml and registry config are used (helm repo add --username,
 helm registry login).
+
+A private GitOps repository: --gitops-username with --gitops-password
+(HTTPS), or --gitops-ssh-key with --gitops-known-hosts (SSH; host key
+checking is never turned off). slipway keeps the credential in a Secret it
+owns (Argo CD: a repository Secret in its namespace; Flux: the Secret the
+GitRepository's secretRef names), never in Helm values; a re-run without
+the flags keeps using it, and down removes it. slipway credentials lists it.
 
 Exit codes: 0 ready, 1 failed, 2 bad input or a chart that cannot be used
 (missing from the cache with --offline, a digest that differs from the lock,
@@ -127,6 +136,10 @@ a damaged bundle; nothing was changed), 124 not ready within --timeout,
 			&cli.StringFlag{Name: "registry-username", Usage: "`USER` the pipeline logs in to --registry with"},
 			&cli.StringFlag{Name: "registry-password", Usage: "password or token for --registry-username: `@FILE` or secret:NAMESPACE/NAME[:KEY] (never a plain value); kept in a docker-registry Secret in the CI server's namespace"},
 			&cli.BoolFlag{Name: "in-cluster-registry", Usage: "keep the in-cluster registry with --registry"},
+			&cli.StringFlag{Name: "gitops-username", Usage: "user `NAME` for a private --gitops-repo over HTTPS, with --gitops-password"},
+			&cli.StringFlag{Name: "gitops-password", Usage: "password or token for --gitops-username: `@FILE` or secret:NAMESPACE/NAME[:KEY] (never a plain value)"},
+			&cli.StringFlag{Name: "gitops-ssh-key", Usage: "private key `FILE` (no passphrase, mode 0600) for a private --gitops-repo over SSH, with --gitops-known-hosts", TakesFile: true},
+			&cli.StringFlag{Name: "gitops-known-hosts", Usage: "known_hosts `FILE` with the Git server's host keys, for --gitops-ssh-key (e.g. from ssh-keyscan HOST)", TakesFile: true},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and render the charts without touching the cluster"},
 			&cli.BoolFlag{Name: "create-cluster", Usage: "create a kind cluster first (a no-op if it exists) and install into it"},
 			&cli.StringFlag{Name: "cluster-name", Value: "slipway", Usage: "kind cluster `NAME` for --create-cluster"},
@@ -190,7 +203,9 @@ func upOptions(cmd *cli.Command) (bootstrap.Options, error) {
 		GitOpsRepo: cmd.String("gitops-repo"), GitOpsPath: cmd.String("gitops-path"), GitOpsRevision: cmd.String("gitops-revision"),
 		Registry: cmd.String("registry"), RegistryUsername: cmd.String("registry-username"), RegistryPassword: cmd.String("registry-password"),
 		InClusterRegistry: cmd.Bool("in-cluster-registry"),
-		DryRun:            cmd.Bool("dry-run"), Timeout: cmd.Duration("timeout"),
+		GitOpsUsername:    cmd.String("gitops-username"), GitOpsPassword: cmd.String("gitops-password"),
+		GitOpsSSHKey: cmd.String("gitops-ssh-key"), GitOpsKnownHosts: cmd.String("gitops-known-hosts"),
+		DryRun: cmd.Bool("dry-run"), Timeout: cmd.Duration("timeout"),
 		Kube: kubeOptions(cmd),
 	}, nil
 }

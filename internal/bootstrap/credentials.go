@@ -96,7 +96,7 @@ func buildPlan(ctx context.Context, p *Prepared, ov *overrides, d Deps) (*plan.P
 		Profile: p.Profile, Charts: map[string]plan.Chart{}, Domain: p.Options.Domain, IP: p.Options.IP,
 		Files: ov.Files, Sets: ov.Sets,
 		Credentials: map[string]plan.Credential{},
-		Generated:   generatedValues(p.Profile, p.Options),
+		Generated:   generatedValues(p),
 		Registry:    userRegistry(p.Options),
 	}
 	for name, ch := range p.Charts {
@@ -154,15 +154,18 @@ func releaseName(c profile.Component) string {
 }
 
 // generatedValues are the GitOps wiring settings, for the components that
-// exist only with --gitops-repo.
-func generatedValues(p *profile.Profile, o Options) map[string]map[string]any {
+// exist only with --gitops-repo, and what makes the agent use the
+// repository credential (repoAuthValues).
+func generatedValues(p *Prepared) map[string]map[string]any {
 	out := map[string]map[string]any{}
-	for _, c := range p.Components {
+	o := p.Options
+	for _, c := range p.Profile.Components {
 		if c.EnabledBy == "gitops-repo" {
 			out[c.Name] = map[string]any{"repo": map[string]any{
 				"url": o.GitOpsRepo, "path": o.GitOpsPath, "revision": o.GitOpsRevision,
 			}}
 		}
 	}
+	repoAuthValues(p.RepoAuth, out)
 	return out
 }

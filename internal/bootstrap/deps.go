@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/slipway-dev/slipway/internal/credentials"
+	"github.com/slipway-dev/slipway/internal/gitauth"
 	"github.com/slipway-dev/slipway/internal/inventory"
 	"github.com/slipway-dev/slipway/internal/kube"
 	"github.com/slipway-dev/slipway/internal/preflight"
@@ -19,10 +20,12 @@ import (
 // in-memory release store, a fake clientset, a readiness that answers at
 // once).
 type Deps struct {
-	Releases   Releases
-	Secrets    SecretStore
-	Namespaces func(ctx context.Context, ns string) error
-	Readiness  Readiness
+	Releases Releases
+	Secrets  SecretStore
+	// RepoSecrets creates the GitOps repository credential Secret.
+	RepoSecrets RepoSecrets
+	Namespaces  func(ctx context.Context, ns string) error
+	Readiness   Readiness
 	// CRDs, if set, is asked before each install whether the custom
 	// kinds the chart renders are served yet (see crds.go).
 	CRDs CRDs
@@ -80,11 +83,12 @@ func depsOn(c *kube.Cluster, started time.Time) (Deps, error) {
 	}
 	now := func() time.Time { return started }
 	return Deps{
-		Releases:   managers{release.ForCluster(c)},
-		Secrets:    &credentials.Store{Client: c.Client, Now: now},
-		Namespaces: func(ctx context.Context, ns string) error { return kube.EnsureNamespace(ctx, c.Client, ns) },
-		Readiness:  waiter,
-		CRDs:       discoveryCRDs{c.Client.Discovery()},
+		Releases:    managers{release.ForCluster(c)},
+		Secrets:     &credentials.Store{Client: c.Client, Now: now},
+		RepoSecrets: gitauth.Store{Client: c.Client},
+		Namespaces:  func(ctx context.Context, ns string) error { return kube.EnsureNamespace(ctx, c.Client, ns) },
+		Readiness:   waiter,
+		CRDs:        discoveryCRDs{c.Client.Discovery()},
 		Record: func(ctx context.Context, entries ...inventory.Entry) error {
 			return inventory.Upsert(ctx, c.Client, entries...)
 		},

@@ -14,6 +14,7 @@ import (
 	"github.com/slipway-dev/slipway/internal/bundle"
 	"github.com/slipway-dev/slipway/internal/charts"
 	"github.com/slipway-dev/slipway/internal/credentials"
+	"github.com/slipway-dev/slipway/internal/gitauth"
 	"github.com/slipway-dev/slipway/internal/lock"
 	"github.com/slipway-dev/slipway/internal/outcome"
 	"github.com/slipway-dev/slipway/internal/plan"
@@ -32,6 +33,9 @@ type inputs struct {
 	profile *profile.Profile // selected: choices and --without applied
 	over    *overrides
 	charts  *charts.Locator
+	// repoAuth is the GitOps repository credential asked for, checked
+	// (nil without the flags).
+	repoAuth *gitauth.Request
 }
 
 // lockSource is the lock being installed (--locked, or a bundle's), if any.
@@ -63,6 +67,9 @@ func readInputs(opts Options, printer *ui.Printer) (in inputs, err error) {
 	}
 	if err := errors.Join(plan.CheckOverrides(in.profile, in.over.Overrides, slices.Sorted(maps.Keys(in.over.passwords)))...); err != nil {
 		return in, outcome.Input(err)
+	}
+	if in.repoAuth, err = checkRepoAuth(in.opts, in.profile); err != nil {
+		return in, err
 	}
 	in.charts, err = charts.New(charts.Options{
 		Mirror: in.opts.ChartMirror, ChartsDir: in.opts.ChartsDir,

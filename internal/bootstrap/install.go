@@ -134,6 +134,9 @@ func (in *installer) install(ctx context.Context, rel plan.Release) (release.Res
 			return fail(err)
 		}
 	}
+	if err := in.ensureRepoAuth(ctx, comp); err != nil {
+		return fail(err)
+	}
 	mgr, err := in.d.Releases.For(rel.Namespace)
 	if err != nil {
 		return release.Result{}, nil, nil, out, err

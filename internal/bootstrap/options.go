@@ -36,6 +36,10 @@ type Options struct {
 	Bundle string
 
 	GitOpsRepo, GitOpsPath, GitOpsRevision string
+	// The GitOps repository's credential (package gitauth): a username
+	// with a password (@FILE or secret:NAMESPACE/NAME[:KEY]), or an SSH
+	// key file with a known_hosts file.
+	GitOpsUsername, GitOpsPassword, GitOpsSSHKey, GitOpsKnownHosts string
 
 	// Registry is the user's own registry the sample pipeline pushes to
 	// (--registry HOST[:PORT][/PATH]); the in-cluster registry is then

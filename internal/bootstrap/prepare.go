@@ -33,9 +33,12 @@ type Prepared struct {
 	// RegistryLogin is the user's login to --registry, kept in the
 	// pipeline's docker-registry Secret; nil without one.
 	RegistryLogin *credentials.RegistryLogin
-	Lock          lockSource
-	Cluster       *kube.Cluster // nil when there is none (template, a dry run without one)
-	Started       time.Time
+	// RepoAuth is the GitOps repository credential: kept, created by this
+	// run, or none (nil without a GitOps wiring component).
+	RepoAuth *repoAuth
+	Lock     lockSource
+	Cluster  *kube.Cluster // nil when there is none (template, a dry run without one)
+	Started  time.Time
 	// DNS is closed when the background hostname check is done (nil when
 	// none runs); its warning is printed by then.
 	DNS <-chan struct{}
@@ -54,7 +57,8 @@ func (p *Prepared) Close() {
 //
 //	inputs (lock, profile, overrides, chart sources: local only)
 //	→ connect → choose address → resolve charts → fetch charts
-//	→ credentials (read existing, generate missing, in memory)
+//	→ credentials (read existing, generate missing, in memory; the GitOps
+//	  repository's: kept, or planned from the flags)
 //	→ plan (pure) → preflight
 //
 // The returned Deps reach the cluster prepare connected to (zero without
@@ -92,6 +96,9 @@ func prepare(ctx context.Context, opts Options, printer *ui.Printer) (*Prepared,
 		return fail(err)
 	}
 	if p.RegistryLogin, err = loadRegistryLogin(ctx, p, in.over); err != nil {
+		return fail(err)
+	}
+	if p.RepoAuth, err = loadRepoAuth(ctx, p, in.repoAuth, printer); err != nil {
 		return fail(err)
 	}
 	if p.Plan, err = buildPlan(ctx, p, in.over, deps); err != nil {

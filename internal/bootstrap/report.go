@@ -117,7 +117,7 @@ func inventoryEntries(p *Prepared) []inventory.Entry {
 			Component: rel.Component, Namespace: rel.Namespace, Release: rel.Name,
 			Chart: rel.Chart.Name, Version: rel.Chart.Version, Needs: rel.Needs,
 			Secret: rel.Secret, URL: rel.URL,
-			Generated: generatedNames(rel.Generated),
+			Generated: append(generatedNames(rel.Generated), repoAuthSecret(p, rel.Component)...),
 			Profile:   p.Plan.Profile, ProfileVersion: p.Plan.Version,
 		}
 		if c := p.component(rel.Component); c != nil && c.Credentials != nil {

@@ -66,7 +66,7 @@ func (s *Store) EnsureRegistry(ctx context.Context, l RegistryLogin) (bool, erro
 			return false, fmt.Errorf("secret %s/%s exists but is not managed by slipway (no %s=%s label); delete it, then run slipway up with --registry-username and --registry-password again",
 				l.Namespace, l.Secret, kube.LabelManagedBy, kube.ManagedBy)
 		}
-		if existing.Type == corev1.SecretTypeDockerConfigJson && bytes.Equal(existing.Data[corev1.DockerConfigJsonKey], data) && existing.Annotations[AnnotationRegistry] == l.Server {
+		if existing.Type == corev1.SecretTypeDockerConfigJson && bytes.Equal(existing.Data[corev1.DockerConfigJsonKey], data) && existing.Annotations[AnnotationRegistry] == l.Server && existing.Labels[kube.LabelCredentialKind] == kube.KindRegistry {
 			return false, nil
 		}
 		if existing.Type != corev1.SecretTypeDockerConfigJson {
@@ -81,6 +81,7 @@ func (s *Store) EnsureRegistry(ctx context.Context, l RegistryLogin) (bool, erro
 			existing.Annotations = map[string]string{}
 		}
 		existing.Annotations[AnnotationRegistry] = l.Server
+		existing.Labels[kube.LabelCredentialKind] = kube.KindRegistry
 		if _, err := secrets.Update(ctx, existing, metav1.UpdateOptions{}); err != nil {
 			return false, fmt.Errorf("update secret %s/%s: %w", l.Namespace, l.Secret, err)
 		}
@@ -94,7 +95,9 @@ func (s *Store) EnsureRegistry(ctx context.Context, l RegistryLogin) (bool, erro
 	secret := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: l.Secret, Namespace: l.Namespace,
-			Labels:      map[string]string{kube.LabelManagedBy: kube.ManagedBy, kube.LabelComponent: l.Component},
+			Labels: map[string]string{kube.LabelManagedBy: kube.ManagedBy, kube.LabelComponent: l.Component,
+				// credentials lists it by this label.
+				kube.LabelCredentialKind: kube.KindRegistry},
 			Annotations: map[string]string{AnnotationRegistry: l.Server},
 		},
 		Type: corev1.SecretTypeDockerConfigJson,

@@ -20,6 +20,18 @@ const (
 	LabelManagedBy = "app.kubernetes.io/managed-by"
 	ManagedBy      = "slipway"
 	LabelComponent = "slipway.dev/component"
+	// LabelCredentialKind marks a Secret holding a credential slipway keeps
+	// for the user (one of the Kind values), so that `slipway credentials`
+	// finds it by label: a GitOps repository's login, a registry's.
+	LabelCredentialKind = "slipway.dev/credential-kind"
+)
+
+// Kinds of credential, the values of LabelCredentialKind. Admin logins
+// are found through the inventory and carry no such label.
+const (
+	KindAdmin         = "admin"
+	KindGitRepository = "gitops-repository"
+	KindRegistry      = "registry"
 )
 
 // Ref names one Kubernetes object: what a release renders, what the

@@ -101,7 +101,12 @@ func WriteUp(w io.Writer, f Format, r Up) error {
 // Credential is one row of `slipway credentials`.
 type Credential struct {
 	Component string `json:"component"`
+	// Kind is admin (a login slipway generated or was given), or a
+	// credential slipway keeps for a component: gitops-repository,
+	// registry (kube.Kind*).
+	Kind      string `json:"kind,omitempty"`
 	Namespace string `json:"namespace"`
+	Secret    string `json:"secret,omitempty"` // the Secret's name, in Namespace
 	URL       string `json:"url,omitempty"`
 	// InCluster is an image registry's name inside the cluster (a
 	// registry row has no login: the in-cluster registry takes pushes
@@ -117,9 +122,9 @@ func WriteCredentials(w io.Writer, f Format, rows []Credential) error {
 		return Encode(w, f, map[string]any{"credentials": rows})
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "COMPONENT\tURL\tUSERNAME\tPASSWORD")
+	fmt.Fprintln(tw, "COMPONENT\tKIND\tURL\tUSERNAME\tPASSWORD")
 	for _, c := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Component, dash(c.URL), dash(c.Username), dash(c.Password))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Component, dash(c.Kind), dash(c.URL), dash(c.Username), dash(c.Password))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
