@@ -11,10 +11,9 @@ import (
 	"syscall"
 
 	"github.com/urfave/cli/v3"
-)
 
-// Version is set at build time with -ldflags "-X .../internal/app.Version=...".
-var Version = "dev"
+	"github.com/slipway-dev/slipway/internal/buildinfo"
+)
 
 // exitError carries an exit code through urfave/cli.
 type exitError struct {
@@ -53,7 +52,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.Reader, root.Writer, root.ErrWriter = stdin, stdout, stderr
 	// Never let urfave/cli exit the process: the code is ours to return.
 	root.ExitErrHandler = func(context.Context, *cli.Command, error) {}
-	setUsageErrors(root)
+	setUsageErrors(root, args)
 	err := root.Run(ctx, args)
 	if err == nil {
 		return 0
@@ -74,7 +73,7 @@ func rootCommand() *cli.Command {
 	return &cli.Command{
 		Name:    "slipway",
 		Usage:   "turn an empty Kubernetes cluster into a CI/CD platform in one command",
-		Version: Version,
+		Version: buildinfo.Read().Short(),
 		Description: `slipway installs an ingress controller, Jenkins and a GitOps agent (Argo CD
 or Flux) from a versioned profile with the Helm SDK, waits until everything
 is ready, and prints the URLs and the admin credentials it generated.
@@ -92,16 +91,13 @@ Examples:
 			if cmd.Args().Len() == 0 {
 				return cli.ShowRootCommandHelp(cmd)
 			}
-			var names []string
-			for _, c := range cmd.Commands {
-				if !c.Hidden && c.Name != "help" {
-					names = append(names, c.Name)
-				}
-			}
-			return usageError("unknown command %q; commands: %s (`slipway --help` describes them)", cmd.Args().First(), strings.Join(names, ", "))
+			return unknownCommand(cmd, cmd.Args().First())
 		},
-		EnableShellCompletion: true,
-		Suggest:               true,
+		// -qo json is -q -o json, as with kubectl and helm.
+		UseShortOptionHandling:          true,
+		EnableShellCompletion:           true,
+		ConfigureShellCompletionCommand: configureCompletion,
+		Suggest:                         true,
 		Commands: []*cli.Command{
 			upCommand(),
 			statusCommand(),
@@ -112,6 +108,8 @@ Examples:
 			credentialsCommand(),
 			profilesCommand(),
 			clusterCommand(),
+			versionCommand(),
+			manCommand(),
 		},
 	}
 }
@@ -119,16 +117,18 @@ Examples:
 // setUsageErrors makes flag errors (unknown flag, bad duration) one line
 // that names the command and where to look, instead of urfave/cli's
 // "Incorrect Usage" followed by the whole help text.
-func setUsageErrors(cmd *cli.Command) {
+func setUsageErrors(cmd *cli.Command, args []string) {
 	cmd.OnUsageError = func(_ context.Context, c *cli.Command, err error, _ bool) error {
-		msg := strings.Replace(err.Error(), "flag provided but not defined: -", "unknown flag --", 1)
-		msg = strings.Replace(msg, " for flag -", " for flag --", 1)
+		msg := flagMessage(c, args, err.Error())
 		if c.Root() == c {
 			return usageError("%s; `slipway --help` lists the flags", msg)
 		}
 		return usageError("%s: %s; `%s --help` lists the flags", strings.TrimPrefix(c.FullName(), "slipway "), msg, c.FullName())
 	}
 	for _, sub := range cmd.Commands {
-		setUsageErrors(sub)
+		if len(sub.Commands) > 0 && sub.Action == nil {
+			sub.Action = groupAction
+		}
+		setUsageErrors(sub, args)
 	}
 }

@@ -119,6 +119,7 @@ a damaged bundle; nothing was changed), 124 not ready within --timeout,
 			&cli.DurationFlag{Name: "timeout", Value: 15 * time.Minute, Usage: "overall time to wait for readiness, e.g. `20m`"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr (warnings and errors still show)"},
 			outputFlag(),
+			showPasswordsFlag(),
 		}, kubeFlags()...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			format, err := report.ParseFormat(cmd.String("output"))
@@ -135,6 +136,9 @@ a damaged bundle; nothing was changed), 124 not ready within --timeout,
 			printer := ui.New(cmd.Root().ErrWriter, cmd.Bool("quiet"))
 			res, err := bootstrap.Up(ctx, opts, printer)
 			if res != nil {
+				if !cmd.Bool("show-passwords") && !isTerminal(cmd.Root().Writer) && maskPasswords(res) {
+					printer.Infof("passwords hidden because stdout is not a terminal: `slipway credentials` prints them (or up --show-passwords)")
+				}
 				if werr := report.WriteUp(cmd.Root().Writer, format, *res); werr != nil && err == nil {
 					err = werr
 				}
