@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/slipway-dev/slipway/internal/buildinfo"
+	"github.com/slipway-dev/slipway/internal/debuglog"
 )
 
 // exitError carries an exit code through urfave/cli.
@@ -50,6 +51,14 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := rootCommand()
 	root.Reader, root.Writer, root.ErrWriter = stdin, stdout, stderr
+	if debugRequested(args) {
+		// Progress as plain lines (not a redrawn block) so the debug
+		// lines between them stay readable.
+		plain := struct{ io.Writer }{stderr}
+		root.ErrWriter = plain
+		defer debuglog.Enable(plain)()
+		debuglog.Printf("slipway %s", buildinfo.Read().Short())
+	}
 	// Never let urfave/cli exit the process: the code is ours to return.
 	root.ExitErrHandler = func(context.Context, *cli.Command, error) {}
 	setUsageErrors(root, args)
@@ -98,6 +107,7 @@ Examples:
 		EnableShellCompletion:           true,
 		ConfigureShellCompletionCommand: configureCompletion,
 		Suggest:                         true,
+		Flags:                           []cli.Flag{debugFlag()},
 		Commands: []*cli.Command{
 			upCommand(),
 			statusCommand(),

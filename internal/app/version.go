@@ -14,7 +14,7 @@ import (
 // urfave/cli's --version also answers to -v, which kubectl, kind and helm
 // users read as verbosity: slipway's --version has no short form.
 func init() {
-	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version (`slipway version` says more)", HideDefault: true, Local: true}
+	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version (the version command says more)", HideDefault: true, Local: true}
 }
 
 func versionCommand() *cli.Command {

@@ -13,6 +13,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/slipway-dev/slipway/internal/debuglog"
 )
 
 // Client-side rate limits. client-go's defaults (5 QPS, burst 10) throttle
@@ -105,6 +107,7 @@ func tune(c *rest.Config, wrap func(http.RoundTripper) http.RoundTripper) {
 	if wrap != nil {
 		c.Wrap(wrap)
 	}
+	c.Wrap(debuglog.Transport) // --debug: one line per API request
 }
 
 func describeKubeconfig(explicit string) string {

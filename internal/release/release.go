@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/slipway-dev/slipway/internal/debuglog"
 	"github.com/slipway-dev/slipway/internal/kube"
 
 	"helm.sh/helm/v4/pkg/action"
@@ -67,6 +68,9 @@ func NewForTesting(namespace string) *Manager {
 }
 
 func logHandler(w io.Writer) slog.Handler {
+	if h := debuglog.SlogHandler(); h != nil && w == nil {
+		return h // --debug: Helm's own log, debug level and up
+	}
 	if w == nil {
 		w = io.Discard
 	}
