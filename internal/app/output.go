@@ -50,7 +50,7 @@ func maskPasswords(r *report.Up) bool {
 // showPasswordsFlag is up's alone: the commands that share up's flags
 // (diff, template, bundle) print no password.
 func showPasswordsFlag() cli.Flag {
-	return &cli.BoolFlag{Name: "show-passwords", Usage: "print the generated passwords even when stdout is not a terminal (a CI log keeps them; `slipway credentials` is the usual way to read them)"}
+	return &cli.BoolFlag{Name: "show-passwords", Usage: "print the generated passwords even when stdout is not a terminal (a CI log keeps them; slipway credentials is the usual way to read them)"}
 }
 
 // exitNotReady is `slipway status`'s exit code when a component is not

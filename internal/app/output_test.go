@@ -2,6 +2,7 @@ package app
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"sigs.k8s.io/yaml"
@@ -60,4 +61,20 @@ func TestMaskPasswordsAndNotReady(t *testing.T) {
 
 func yamlOrJSON(data []byte, v any) error {
 	return yaml.Unmarshal(data, v)
+}
+
+// up --help groups its flags under headings; piped help is not wrapped.
+func TestUpHelpHeadings(t *testing.T) {
+	code, out, _ := run("up", "--help")
+	last := -1
+	for _, h := range []string{"\n   Profile:\n", "\n   Values:\n", "\n   Charts:\n", "\n   Cluster:\n", "\n   Install:\n", "\n   Output:\n"} {
+		i := strings.Index(out, h)
+		if code != 0 || i < last {
+			t.Fatalf("heading %q missing or out of order (exit %d):\n%s", strings.TrimSpace(h), code, out)
+		}
+		last = i
+	}
+	if strings.Contains(out, "Other:") {
+		t.Errorf("an up flag has no heading (add it to flagCategories):\n%s", out)
+	}
 }

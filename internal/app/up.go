@@ -88,7 +88,7 @@ Exit codes: 0 ready, 1 failed, 2 bad input or a chart that cannot be used
 (missing from the cache with --offline, a digest that differs from the lock,
 a damaged bundle; nothing was changed), 124 not ready within --timeout,
 130 interrupted.`,
-		Flags: append([]cli.Flag{
+		Flags: categorized(append([]cli.Flag{
 			&cli.StringFlag{Name: "profile", Aliases: []string{"p"}, Value: "default", Usage: "profile `NAME[@VERSION]` (a version or a constraint like @~1.0), or a profile file path"},
 			&cli.StringSliceFlag{Name: "set", Usage: "set a chart value: `COMPONENT.KEY=VALUE` (Helm --set syntax after the component name; repeatable)"},
 			&cli.StringSliceFlag{Name: "values", Aliases: []string{"f"}, Usage: "values file for one component: `COMPONENT=FILE` (repeatable, later files win)", TakesFile: true},
@@ -120,7 +120,7 @@ a damaged bundle; nothing was changed), 124 not ready within --timeout,
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr (warnings and errors still show)"},
 			outputFlag(),
 			showPasswordsFlag(),
-		}, kubeFlags()...),
+		}, kubeFlags()...)),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			format, err := report.ParseFormat(cmd.String("output"))
 			if err != nil {
