@@ -22,7 +22,7 @@ import (
 func kubeFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "kubeconfig", Usage: "kubeconfig `FILE` (default: $KUBECONFIG or ~/.kube/config)", TakesFile: true},
-		&cli.StringFlag{Name: "context", Usage: "kubeconfig `CONTEXT` to use (default: the current context)"},
+		&cli.StringFlag{Name: "context", Usage: "kubeconfig `CONTEXT` to use (default: $HELM_KUBECONTEXT, else the current context)", Sources: cli.EnvVars("HELM_KUBECONTEXT")},
 	}
 }
 

@@ -130,7 +130,7 @@ func (m *Manager) Apply(ctx context.Context, s Spec) (Result, error) {
 		u.ServerSideApply = "true"
 		u.DisableOpenAPIValidation = true // as for install: the server validates
 		u.Labels = s.Labels
-		u.MaxHistory = 10
+		u.MaxHistory = maxHistory()
 		// The values slipway passes are complete; never merge old ones in.
 		u.ResetValues = true
 		u.DryRunStrategy = action.DryRunNone
