@@ -29,7 +29,9 @@ func flagMessage(c *cli.Command, args []string, msg string) string {
 	case strings.HasPrefix(kind, "flag provided"):
 		if len([]rune(name)) > 1 && (dashes == "" || slices.Contains(args, "-"+name)) {
 			// -qx: a bundle of one-letter flags, one of which does not exist.
-			return fmt.Sprintf("unknown flag -%s in -%s", unknownShort(c, name), name) + rest
+			if u := unknownShort(c, name); u != "" {
+				return fmt.Sprintf("unknown flag -%s in -%s", u, name) + rest
+			}
 		}
 		out := "unknown flag " + dashed(name)
 		if sub := commandAfter(c, args); sub != nil && c.Root() == c && slices.Contains(flagNames(sub), name) {
