@@ -75,13 +75,16 @@ func fromBuildInfo(bi *debug.BuildInfo, version, commit, date string) Info {
 			}
 		}
 	}
+	// goreleaser writes "none" and the zero time when it could not read
+	// the Git state (a snapshot in a clone without a remote): unknown, so
+	// the build information keeps its say.
 	if version != "" {
 		info.Version = version
 	}
-	if commit != "" {
+	if commit != "" && commit != "none" {
 		info.Commit = commit
 	}
-	if date != "" {
+	if date != "" && !strings.HasPrefix(date, "0001-01-01") {
 		info.CommitDate = date
 	}
 	if info.Version == "" {
