@@ -103,8 +103,26 @@ cluster: build ## create the kind cluster from kind-config.yaml (needs Docker or
 cluster-delete: build ## delete the kind cluster
 	$(BIN) cluster delete --name $(KIND_NAME)
 
+# Release builds are goreleaser's (.goreleaser.yaml); it is a tool, not a
+# dependency of go.mod. The snapshot skips the steps whose tools are
+# missing here and says so: the image without a running Docker with buildx,
+# the SBOMs without syft.
+GORELEASER ?= goreleaser
+GORELEASER_VERSION = v2.15.1
+
+.PHONY: release-snapshot
+release-snapshot: ## release archives, checksums, completions and man page into dist/, as a v* tag would, without publishing (needs goreleaser)
+	@command -v $(GORELEASER) >/dev/null 2>&1 || { \
+	  echo "release-snapshot needs goreleaser $(GORELEASER_VERSION): go install github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION)"; \
+	  echo "(or see https://goreleaser.com/install/), then make release-snapshot (GORELEASER=/path/to/goreleaser for another binary)"; exit 2; }
+	@skip=""; \
+	  if ! { docker info >/dev/null 2>&1 && docker buildx version >/dev/null 2>&1; }; then skip="$$skip,docker"; echo "release-snapshot: no running Docker with buildx: skipping the container image"; fi; \
+	  if ! command -v syft >/dev/null 2>&1; then skip="$$skip,sbom"; echo "release-snapshot: no syft on PATH: skipping the SBOMs"; fi; \
+	  set -x; $(GORELEASER) release --snapshot --clean $${skip:+--skip=$${skip#,}}
+
 .PHONY: lint
-lint: ## go vet and gofmt
+lint: ## go vet, gofmt, and go.mod/go.sum tidy
+	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod/go.sum are not tidy (go mod tidy -diff shows how):"; $(GO) mod tidy -diff; echo "run: go mod tidy"; exit 1; }
 	$(GO) vet ./...
 	$(GO) vet -tags kind ./e2e/kind/
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -88,7 +88,9 @@ func gitopsHash(t *testing.T, ns string) string {
 func TestCredentialsLifecycle(t *testing.T) {
 	profile := fixtureProfile(t, "creds")
 	up := []string{"up", "--kubeconfig", env.kubeconfig, "--profile", profile, "--chart-mirror", sources.http.URL(), "--timeout", "2m"}
-	first := slipway(t, append(up, "-o", "json")...)
+	// --show-passwords: the report of up carries them even though stdout
+	// is not a terminal, and they are the ones credentials reads back.
+	first := slipway(t, append(up, "-o", "json", "--show-passwords")...)
 	if first.code != 0 {
 		t.Fatalf("up exited %d", first.code)
 	}

@@ -117,7 +117,9 @@ func TestRealProfiles(t *testing.T) {
 					t.Errorf("down exited %d", d.code)
 				}
 			})
-			args := append([]string{"up", "--kubeconfig", env.kubeconfig, "--timeout", "10m", "-o", "json"}, append(src, tc.args...)...)
+			// --show-passwords: the report's passwords are checked against
+			// the running apps and against `slipway credentials`.
+			args := append([]string{"up", "--kubeconfig", env.kubeconfig, "--timeout", "10m", "-o", "json", "--show-passwords"}, append(src, tc.args...)...)
 			start := time.Now()
 			r := slipway(t, args...)
 			took := time.Since(start)

@@ -26,7 +26,7 @@ func TestSecurity(t *testing.T) {
 	const prefix = "sec"
 	profile := fixtureProfile(t, prefix)
 	up := []string{"up", "--kubeconfig", env.kubeconfig, "--profile", profile, "--chart-mirror", sources.http.URL(), "--timeout", "2m"}
-	first := slipway(t, append(up, "-o", "json")...)
+	first := slipway(t, append(up, "-o", "json", "--show-passwords")...)
 	if first.code != 0 {
 		t.Fatalf("up exited %d", first.code)
 	}
@@ -45,13 +45,18 @@ func TestSecurity(t *testing.T) {
 
 	t.Run("no password in outputs", func(t *testing.T) {
 		runs := map[string]result{"stderr of a successful up": {stderr: first.stderr}}
+		// stdout is not a terminal here: without --show-passwords up
+		// masks them (CI logs keep no password).
+		runs["up -o json"] = slipway(t, append(up, "-o", "json")...)
+		runs["up"] = slipway(t, up...)
 		runs["up --dry-run"] = slipway(t, append(up, "--dry-run")...)
 		runs["up --dry-run -o json"] = slipway(t, append(up, "--dry-run", "-o", "json")...)
 		runs["status"] = slipway(t, "status", "--kubeconfig", env.kubeconfig)
 		runs["status -o json"] = slipway(t, "status", "--kubeconfig", env.kubeconfig, "-o", "json")
-		runs["diff"] = slipway(t, append([]string{"diff"}, up[1:]...)...)
-		runs["diff with changes"] = slipway(t, append([]string{"diff", "--set", "ci.controller.numExecutors=9", "--set", "gitops.image=registry.example/fixture/gitops:9"}, up[1:]...)...)
-		runs["diff -o json"] = slipway(t, append([]string{"diff", "-o", "json", "--set", "ci.controller.numExecutors=9"}, up[1:]...)...)
+		diff := up[1 : len(up)-2] // diff waits for nothing: no --timeout
+		runs["diff"] = slipway(t, append([]string{"diff"}, diff...)...)
+		runs["diff with changes"] = slipway(t, append([]string{"diff", "--set", "ci.controller.numExecutors=9", "--set", "gitops.image=registry.example/fixture/gitops:9"}, diff...)...)
+		runs["diff -o json"] = slipway(t, append([]string{"diff", "-o", "json", "--set", "ci.controller.numExecutors=9"}, diff...)...)
 		runs["credentials --no-password"] = slipway(t, "credentials", "--kubeconfig", env.kubeconfig, "--no-password")
 		runs["failing up"] = slipway(t, append(up, "--timeout", "3s", "--set", `ingress.nodeSelector.slipway\.dev/unschedulable=yes`)...)
 		if c := runs["failing up"].code; c != 124 {

@@ -11,10 +11,10 @@ import (
 	"syscall"
 
 	"github.com/urfave/cli/v3"
-)
 
-// Version is set at build time with -ldflags "-X .../internal/app.Version=...".
-var Version = "dev"
+	"github.com/slipway-dev/slipway/internal/buildinfo"
+	"github.com/slipway-dev/slipway/internal/debuglog"
+)
 
 // exitError carries an exit code through urfave/cli.
 type exitError struct {
@@ -51,9 +51,17 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := rootCommand()
 	root.Reader, root.Writer, root.ErrWriter = stdin, stdout, stderr
+	if debugRequested(args) {
+		// Progress as plain lines (not a redrawn block) so the debug
+		// lines between them stay readable.
+		plain := struct{ io.Writer }{stderr}
+		root.ErrWriter = plain
+		defer debuglog.Enable(plain)()
+		debuglog.Printf("slipway %s", buildinfo.Read().Short())
+	}
 	// Never let urfave/cli exit the process: the code is ours to return.
 	root.ExitErrHandler = func(context.Context, *cli.Command, error) {}
-	setUsageErrors(root)
+	setUsageErrors(root, args)
 	err := root.Run(ctx, args)
 	if err == nil {
 		return 0
@@ -74,7 +82,7 @@ func rootCommand() *cli.Command {
 	return &cli.Command{
 		Name:    "slipway",
 		Usage:   "turn an empty Kubernetes cluster into a CI/CD platform in one command",
-		Version: Version,
+		Version: buildinfo.Read().Short(),
 		Description: `slipway installs an ingress controller, Jenkins and a GitOps agent (Argo CD
 or Flux) from a versioned profile with the Helm SDK, waits until everything
 is ready, and prints the URLs and the admin credentials it generated.
@@ -92,16 +100,14 @@ Examples:
 			if cmd.Args().Len() == 0 {
 				return cli.ShowRootCommandHelp(cmd)
 			}
-			var names []string
-			for _, c := range cmd.Commands {
-				if !c.Hidden && c.Name != "help" {
-					names = append(names, c.Name)
-				}
-			}
-			return usageError("unknown command %q; commands: %s (`slipway --help` describes them)", cmd.Args().First(), strings.Join(names, ", "))
+			return unknownCommand(cmd, cmd.Args().First())
 		},
-		EnableShellCompletion: true,
-		Suggest:               true,
+		// -qo json is -q -o json, as with kubectl and helm.
+		UseShortOptionHandling:          true,
+		EnableShellCompletion:           true,
+		ConfigureShellCompletionCommand: configureCompletion,
+		Suggest:                         true,
+		Flags:                           []cli.Flag{debugFlag()},
 		Commands: []*cli.Command{
 			upCommand(),
 			statusCommand(),
@@ -112,6 +118,8 @@ Examples:
 			credentialsCommand(),
 			profilesCommand(),
 			clusterCommand(),
+			versionCommand(),
+			manCommand(),
 		},
 	}
 }
@@ -119,16 +127,18 @@ Examples:
 // setUsageErrors makes flag errors (unknown flag, bad duration) one line
 // that names the command and where to look, instead of urfave/cli's
 // "Incorrect Usage" followed by the whole help text.
-func setUsageErrors(cmd *cli.Command) {
+func setUsageErrors(cmd *cli.Command, args []string) {
 	cmd.OnUsageError = func(_ context.Context, c *cli.Command, err error, _ bool) error {
-		msg := strings.Replace(err.Error(), "flag provided but not defined: -", "unknown flag --", 1)
-		msg = strings.Replace(msg, " for flag -", " for flag --", 1)
+		msg := flagMessage(c, args, err.Error())
 		if c.Root() == c {
 			return usageError("%s; `slipway --help` lists the flags", msg)
 		}
 		return usageError("%s: %s; `%s --help` lists the flags", strings.TrimPrefix(c.FullName(), "slipway "), msg, c.FullName())
 	}
 	for _, sub := range cmd.Commands {
-		setUsageErrors(sub)
+		if len(sub.Commands) > 0 && sub.Action == nil {
+			sub.Action = groupAction
+		}
+		setUsageErrors(sub, args)
 	}
 }

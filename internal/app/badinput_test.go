@@ -238,7 +238,7 @@ components:
 		{name: "unknown command",
 			args: []string{"upp"},
 			code: 2,
-			want: "unknown command \"upp\"; commands: up, status, diff, template, bundle, down, credentials, profiles, cluster (`slipway --help` describes them)"},
+			want: "unknown command \"upp\" for \"slipway\"; did you mean \"up\"? (`slipway --help` lists the commands)"},
 		{name: "unknown global flag",
 			args: []string{"--verbose", "up"},
 			code: 2,

@@ -2,20 +2,19 @@ package app
 
 import (
 	"context"
-	"fmt"
-	"strings"
 
 	"github.com/urfave/cli/v3"
 
 	"github.com/slipway-dev/slipway/internal/bootstrap"
 	"github.com/slipway-dev/slipway/internal/bundle"
+	"github.com/slipway-dev/slipway/internal/report"
 	"github.com/slipway-dev/slipway/internal/ui"
 )
 
 // bundleFlags are the plan-shaping flags of up that matter with no
 // cluster (profile, choices, --without, values, sources, cache, logins).
 func bundleFlags() []cli.Flag {
-	return append(flagsWithout(upCommand().Flags, "lock", "bundle", "output", "dry-run", "rollback-on-failure", "timeout", "kubeconfig", "context", "password", "registry-username", "registry-password",
+	return append(flagsWithout(planFlags(), "bundle", "output", "kubeconfig", "context", "password", "registry-username", "registry-password",
 		"gitops-username", "gitops-password", "gitops-ssh-key", "gitops-known-hosts"),
 		&cli.StringFlag{Name: "kube-version", Value: "v1.37.0", Usage: "Kubernetes `VERSION` the charts are rendered for (to list their images)"})
 }
@@ -63,6 +62,7 @@ Examples:
   slipway bundle create --locked slipway.lock -o platform.tgz   # exactly the locked charts
   slipway bundle create -o platform.tgz --lock platform.lock    # and its lock, to pin it with`,
 		Flags: append(bundleFlags(),
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr (warnings and errors still show)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Required: true, Usage: "bundle `FILE` to write, e.g. platform.tgz", TakesFile: true},
 			&cli.StringFlag{Name: "lock", Usage: "also write the bundle's lock (chart digests and the images.txt digest) to `FILE`, to keep apart from the bundle and pass to up --bundle B --locked FILE", TakesFile: true},
 		),
@@ -94,14 +94,18 @@ Examples:
   slipway bundle images | xargs -n1 kind load docker-image --name slipway`,
 		Flags: append(bundleFlags(),
 			&cli.StringFlag{Name: "bundle", Usage: "read the list from bundle `FILE` instead of rendering a profile", TakesFile: true},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "name", Usage: "result on stdout: `name` (one image a line), json or yaml"},
 		),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
+			format, err := parseNameFormat(cmd.String("output"))
+			if err != nil {
+				return err
+			}
 			var images []string
 			if file := cmd.String("bundle"); file != "" {
 				if cmd.IsSet("profile") {
 					return usageError("--bundle %s already says which profile; drop --profile", file)
 				}
-				var err error
 				if images, err = bundle.Images(file, cmd.String("locked")); err != nil {
 					return withCode(2, err)
 				}
@@ -114,10 +118,7 @@ Examples:
 					return exitCodeFor(ctx, err)
 				}
 			}
-			if len(images) > 0 {
-				fmt.Fprintln(cmd.Root().Writer, strings.Join(images, "\n"))
-			}
-			return nil
+			return report.WriteImages(cmd.Root().Writer, format, images)
 		},
 	}
 }

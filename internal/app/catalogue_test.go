@@ -130,7 +130,7 @@ func (c *catalogue) run(t *testing.T, cases []badInput) {
 			for _, a := range tc.args {
 				args = append(args, c.expand(a))
 			}
-			if tc.args[0] != "upp" && tc.args[0] != "profiles" && tc.args[0] != "bundle" && !contains(args, "--kubeconfig") {
+			if usesCluster(tc.args[0]) && !contains(args, "--kubeconfig") {
 				args = append(args, "--kubeconfig", c.kubeconfig)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -155,6 +155,12 @@ func (c *catalogue) run(t *testing.T, cases []badInput) {
 			}
 		})
 	}
+}
+
+// usesCluster says whether a case's command takes --kubeconfig: the
+// others refuse it (they never read a cluster).
+func usesCluster(first string) bool {
+	return !strings.HasPrefix(first, "-") && !contains([]string{"upp", "profiles", "template", "version", "bundle", "completion", "cluster", "xyzzy", "stauts"}, first)
 }
 
 func contains(s []string, v string) bool {

@@ -2,13 +2,13 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/urfave/cli/v3"
 
 	"github.com/slipway-dev/slipway/internal/bootstrap"
 	"github.com/slipway-dev/slipway/internal/cluster"
+	"github.com/slipway-dev/slipway/internal/report"
 	"github.com/slipway-dev/slipway/internal/ui"
 )
 
@@ -58,8 +58,13 @@ Exit codes: 0 created or already there, 1 failed, 2 preflight failed or bad inpu
 					&cli.DurationFlag{Name: "wait", Value: 5 * time.Minute, Usage: "how long to wait for the control plane, e.g. `10m`"},
 					kubeconfig(), skip(),
 					&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr"},
+					&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "name", Usage: "result on stdout: `name` (the kubeconfig context), json or yaml"},
 				},
 				Action: func(ctx context.Context, cmd *cli.Command) error {
+					format, err := parseNameFormat(cmd.String("output"))
+					if err != nil {
+						return err
+					}
 					if cmd.Args().Len() > 0 {
 						return usageError("cluster create takes no arguments; did you mean --name %s?", cmd.Args().First())
 					}
@@ -68,8 +73,7 @@ Exit codes: 0 created or already there, 1 failed, 2 preflight failed or bad inpu
 					if err != nil {
 						return exitCodeFor(ctx, err)
 					}
-					fmt.Fprintln(cmd.Root().Writer, ctxName)
-					return nil
+					return report.WriteCluster(cmd.Root().Writer, format, report.Cluster{Name: cmd.String("name"), Context: ctxName})
 				},
 			},
 			{
@@ -89,16 +93,23 @@ Exit codes: 0 created or already there, 1 failed, 2 preflight failed or bad inpu
 			{
 				Name:  "list",
 				Usage: "list the kind clusters on this machine",
-				Flags: []cli.Flag{skip()},
+				Flags: []cli.Flag{skip(),
+					&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "name", Usage: "result on stdout: `name` (one a line), json or yaml"},
+				},
 				Action: func(ctx context.Context, cmd *cli.Command) error {
+					format, err := parseNameFormat(cmd.String("output"))
+					if err != nil {
+						return err
+					}
 					names, err := bootstrap.ListClusters(ctx, cmd.Bool("skip-preflight"))
 					if err != nil {
 						return exitCodeFor(ctx, err)
 					}
+					clusters := make([]report.Cluster, 0, len(names))
 					for _, n := range names {
-						fmt.Fprintln(cmd.Root().Writer, n)
+						clusters = append(clusters, report.Cluster{Name: n, Context: cluster.ContextName(n)})
 					}
-					return nil
+					return report.WriteClusters(cmd.Root().Writer, format, clusters)
 				},
 			},
 		},

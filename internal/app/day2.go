@@ -26,6 +26,11 @@ func statusCommand() *cli.Command {
 		Description: `status reads the cluster alone (slipway records what it installed), so it
 works without the profile. A component that is not ready says why.
 
+Exit codes: 0 every component is ready, 4 some component is not ready
+(the report is still printed), 1 the cluster could not be read (nothing
+installed by slipway included), 2 bad input; so a script can gate on it:
+  slipway status -o json > status.json && echo "all ready"
+
 Examples:
   slipway status
   slipway status -o json | jq '.components[] | select(.readiness != "ready")'`,
@@ -39,15 +44,24 @@ Examples:
 			if err != nil {
 				return withCode(1, err)
 			}
-			return report.WriteStatus(cmd.Root().Writer, format, rows)
+			if err := report.WriteStatus(cmd.Root().Writer, format, rows); err != nil {
+				return err
+			}
+			return notReady(rows)
 		},
 	}
 }
 
+// upOnlyFlags act on an install and its cluster: up takes them, the
+// commands that only build a plan (diff, template, bundle) refuse them
+// rather than accept and ignore them.
+var upOnlyFlags = []string{"lock", "show-passwords", "dry-run", "create-cluster", "cluster-name", "kind-config",
+	"skip-preflight", "rollback-on-failure", "timeout", "quiet"}
+
 // planFlags are the flags that shape a plan, shared by up, diff and
-// template (--lock, which records a successful install, is up's alone).
+// template.
 func planFlags() []cli.Flag {
-	return flagsWithout(upCommand().Flags, "lock")
+	return flagsWithout(upCommand().Flags, upOnlyFlags...)
 }
 
 // flagsWithout drops the flags with the given names.
@@ -109,11 +123,15 @@ Examples:
   slipway template > platform.yaml
   slipway template --profile classic --output-dir rendered/ --kube-version v1.34.0
   slipway template --locked slipway.lock --offline`,
-		Flags: append(planFlags(),
+		Flags: append(flagsWithout(planFlags(), "output", "kubeconfig", "context"),
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "yaml", Usage: "`yaml`: manifests are YAML documents, as helm template prints them"},
 			&cli.StringFlag{Name: "output-dir", Usage: "write one file per component into `DIR` instead of stdout", TakesFile: true},
 			&cli.StringFlag{Name: "kube-version", Value: "v1.37.0", Usage: "Kubernetes `VERSION` the charts are rendered for"},
 		),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
+			if o := cmd.String("output"); o != "yaml" {
+				return usageError("template -o %s: template prints Kubernetes manifests, which are YAML only (-o yaml); `slipway diff -o json` or `slipway up --dry-run -o json` print the plan as JSON", o)
+			}
 			opts, err := upOptions(cmd)
 			if err != nil {
 				return err
@@ -145,8 +163,16 @@ Examples:
 			&cli.BoolFlag{Name: "delete-crds", Usage: "also delete the CRDs the charts installed"},
 			&cli.DurationFlag{Name: "timeout", Value: 10 * time.Minute, Usage: "time to wait for resources to be deleted, e.g. `5m`"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "none", Usage: "result on stdout: `none` (progress on stderr says what was removed), json or yaml"},
 		}, kubeFlags()...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
+			format, err := report.ParseFormat(cmd.String("output"), report.JSON, report.YAML)
+			if cmd.String("output") == "none" {
+				format, err = report.Table, nil
+			}
+			if err != nil {
+				return usageError("unknown output format %q: use one of none, json, yaml", cmd.String("output"))
+			}
 			if err := checkTimeout(cmd.Duration("timeout")); err != nil {
 				return usageError("%w", err)
 			}
@@ -165,7 +191,11 @@ Examples:
 					return strings.EqualFold(strings.TrimSpace(line), "y") || strings.EqualFold(strings.TrimSpace(line), "yes")
 				}
 			}
-			return exitCodeFor(ctx, teardown.Run(ctx, o, ui.New(cmd.Root().ErrWriter, cmd.Bool("quiet"))))
+			res, err := teardown.Run(ctx, o, ui.New(cmd.Root().ErrWriter, cmd.Bool("quiet")))
+			if err == nil {
+				err = report.WriteDown(cmd.Root().Writer, format, res)
+			}
+			return exitCodeFor(ctx, err)
 		},
 	}
 }

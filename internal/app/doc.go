@@ -9,6 +9,7 @@
 //	1    failure (install, upgrade, cluster error)
 //	2    usage or input error (bad flag, profile, values file)
 //	3    `slipway diff`: changes pending
+//	4    `slipway status`: some component is not ready
 //	124  readiness timeout (--timeout elapsed before everything was ready)
 //	130  interrupted (SIGINT/SIGTERM)
 package app

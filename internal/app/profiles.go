@@ -2,12 +2,8 @@ package app
 
 import (
 	"context"
-	"fmt"
-	"strings"
-	"text/tabwriter"
 
 	"github.com/urfave/cli/v3"
-	"sigs.k8s.io/yaml"
 
 	"github.com/slipway-dev/slipway/internal/profile"
 	"github.com/slipway-dev/slipway/internal/report"
@@ -40,23 +36,23 @@ Examples:
 					if err != nil {
 						return withCode(1, err)
 					}
-					out := cmd.Root().Writer
-					if format != report.Table {
-						return report.Encode(out, format, map[string]any{"profiles": list})
+					rows := make([]report.ProfileSummary, 0, len(list))
+					for _, p := range list {
+						rows = append(rows, report.ProfileSummary{Name: p.Name, Versions: p.Versions, Description: p.Description})
 					}
-					tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-					fmt.Fprintln(tw, "NAME\tVERSIONS\tDESCRIPTION")
-					for _, s := range list {
-						fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Name, strings.Join(s.Versions, ", "), s.Description)
-					}
-					return tw.Flush()
+					return report.WriteProfiles(cmd.Root().Writer, format, rows)
 				},
 			},
 			{
 				Name:      "show",
-				Usage:     "print a profile as YAML, after defaults",
+				Usage:     "print a profile as YAML (or -o json), after defaults",
 				ArgsUsage: "NAME[@VERSION]",
+				Flags:     []cli.Flag{&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "yaml", Usage: "`yaml` (a profile file up --profile reads) or json"}},
 				Action: func(ctx context.Context, cmd *cli.Command) error {
+					format, err := report.ParseFormat(cmd.String("output"), report.YAML, report.JSON)
+					if err != nil {
+						return usageError("%v", err)
+					}
 					if cmd.Args().Len() != 1 {
 						return usageError("profiles show takes one profile, e.g. slipway profiles show default@1.0.0")
 					}
@@ -64,12 +60,8 @@ Examples:
 					if err != nil {
 						return withCode(2, err)
 					}
-					data, err := yaml.Marshal(p)
-					if err != nil {
-						return err
-					}
-					_, err = cmd.Root().Writer.Write(data)
-					return err
+					// A profile is already a document with apiVersion and kind.
+					return report.Encode(cmd.Root().Writer, format, p)
 				},
 			},
 		},

@@ -22,7 +22,7 @@ import (
 func kubeFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "kubeconfig", Usage: "kubeconfig `FILE` (default: $KUBECONFIG or ~/.kube/config)", TakesFile: true},
-		&cli.StringFlag{Name: "context", Usage: "kubeconfig `CONTEXT` to use (default: the current context)"},
+		&cli.StringFlag{Name: "context", Usage: "kubeconfig `CONTEXT` to use (default: $HELM_KUBECONTEXT, else the current context)", Sources: cli.EnvVars("HELM_KUBECONTEXT")},
 	}
 }
 
@@ -110,7 +110,7 @@ Exit codes: 0 ready, 1 failed, 2 bad input or a chart that cannot be used
 (missing from the cache with --offline, a digest that differs from the lock,
 a damaged bundle; nothing was changed), 124 not ready within --timeout,
 130 interrupted.`,
-		Flags: append([]cli.Flag{
+		Flags: categorized(append([]cli.Flag{
 			&cli.StringFlag{Name: "profile", Aliases: []string{"p"}, Value: "default", Usage: "profile `NAME[@VERSION]` (a version or a constraint like @~1.0), or a profile file path"},
 			&cli.StringSliceFlag{Name: "set", Usage: "set a chart value: `COMPONENT.KEY=VALUE` (Helm --set syntax after the component name; repeatable)"},
 			&cli.StringSliceFlag{Name: "values", Aliases: []string{"f"}, Usage: "values file for one component: `COMPONENT=FILE` (repeatable, later files win)", TakesFile: true},
@@ -149,7 +149,8 @@ a damaged bundle; nothing was changed), 124 not ready within --timeout,
 			&cli.DurationFlag{Name: "timeout", Value: 15 * time.Minute, Usage: "overall time to wait for readiness, e.g. `20m`"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr (warnings and errors still show)"},
 			outputFlag(),
-		}, kubeFlags()...),
+			showPasswordsFlag(),
+		}, kubeFlags()...)),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			format, err := report.ParseFormat(cmd.String("output"))
 			if err != nil {
@@ -165,6 +166,9 @@ a damaged bundle; nothing was changed), 124 not ready within --timeout,
 			printer := ui.New(cmd.Root().ErrWriter, cmd.Bool("quiet"))
 			res, err := bootstrap.Up(ctx, opts, printer)
 			if res != nil {
+				if !cmd.Bool("show-passwords") && !isTerminal(cmd.Root().Writer) && maskPasswords(res) {
+					printer.Infof("passwords hidden because stdout is not a terminal: `slipway credentials` prints them (or up --show-passwords)")
+				}
 				if werr := report.WriteUp(cmd.Root().Writer, format, *res); werr != nil && err == nil {
 					err = werr
 				}

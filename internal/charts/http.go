@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/slipway-dev/slipway/internal/debuglog"
 	"github.com/slipway-dev/slipway/internal/kube"
 	"github.com/slipway-dev/slipway/internal/limit"
 	repo "helm.sh/helm/v4/pkg/repo/v1"
@@ -196,7 +197,7 @@ func (h *httpGetter) try(ctx context.Context, client *http.Client, u string, aut
 	if auth != nil && auth.Username != "" {
 		req.SetBasicAuth(auth.Username, auth.Password)
 	}
-	resp, err := client.Do(req)
+	resp, err := debuglog.Client(client).Do(req) // --debug: method, URL, status, duration
 	if err != nil {
 		return nil, kube.Transient(err), err
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/slipway-dev/slipway/internal/debuglog"
 	"github.com/slipway-dev/slipway/internal/limit"
 )
 
@@ -18,7 +19,7 @@ func limitedClient(c *http.Client, max int64) *http.Client {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	return &http.Client{Timeout: c.Timeout, Transport: limitedTransport{base, max}}
+	return &http.Client{Timeout: c.Timeout, Transport: limitedTransport{debuglog.Transport(base), max}}
 }
 
 type limitedTransport struct {

@@ -8,6 +8,8 @@ import (
 	kind "sigs.k8s.io/kind/pkg/cluster"
 	"sigs.k8s.io/kind/pkg/cluster/nodeutils"
 	kindlog "sigs.k8s.io/kind/pkg/log"
+
+	"github.com/slipway-dev/slipway/internal/debuglog"
 )
 
 // NewKindProvider returns kind's own provider for a container runtime:
@@ -78,7 +80,7 @@ func (l *logger) Warn(m string)                        { l.line("kind: warning: 
 func (l *logger) Warnf(f string, a ...any)             { l.Warn(fmt.Sprintf(f, a...)) }
 func (l *logger) Error(m string)                       { l.line("kind: error: ", m) }
 func (l *logger) Errorf(f string, a ...any)            { l.Error(fmt.Sprintf(f, a...)) }
-func (l *logger) V(v kindlog.Level) kindlog.InfoLogger { return info{l, v == 0} }
+func (l *logger) V(v kindlog.Level) kindlog.InfoLogger { return info{l, v == 0 || debuglog.Enabled()} }
 
 type info struct {
 	l  *logger

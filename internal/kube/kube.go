@@ -13,6 +13,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/slipway-dev/slipway/internal/debuglog"
 )
 
 // Client-side rate limits. client-go's defaults (5 QPS, burst 10) throttle
@@ -81,7 +83,7 @@ func Load(o Options) (*Cluster, error) {
 		ctxName = raw.CurrentContext
 	}
 	if ctxName == "" {
-		return nil, fmt.Errorf("%w: no current context in the kubeconfig (%s); create a cluster with `make cluster` (kind) or pass --context", ErrUnreachable, describeKubeconfig(o.Kubeconfig))
+		return nil, fmt.Errorf("%w: no current context in the kubeconfig (%s); create a cluster with `slipway cluster create` (kind) or pass --context", ErrUnreachable, describeKubeconfig(o.Kubeconfig))
 	}
 	if _, ok := raw.Contexts[ctxName]; !ok {
 		return nil, fmt.Errorf("%w: context %q is not in the kubeconfig (%s); `kubectl config get-contexts` lists the ones there are", ErrUnreachable, ctxName, describeKubeconfig(o.Kubeconfig))
@@ -105,6 +107,7 @@ func tune(c *rest.Config, wrap func(http.RoundTripper) http.RoundTripper) {
 	if wrap != nil {
 		c.Wrap(wrap)
 	}
+	c.Wrap(debuglog.Transport) // --debug: one line per API request
 }
 
 func describeKubeconfig(explicit string) string {
@@ -139,7 +142,7 @@ func Connect(ctx context.Context, o Options, timeout time.Duration) (*Cluster, e
 			return nil, fmt.Errorf("context %q: the server %s rejected the credentials (401 Unauthorized): the token or client certificate in the kubeconfig (%s) is expired or wrong; fetch fresh credentials for the cluster (e.g. `kind export kubeconfig`, or your provider's get-credentials command)",
 				c.Context, c.Server, describeKubeconfig(o.Kubeconfig))
 		}
-		return nil, fmt.Errorf("%w: context %q, server %s: %v\nis the cluster running? create one with `make cluster` (kind, from kind-config.yaml) or `slipway up --create-cluster`, or pick another with --context",
+		return nil, fmt.Errorf("%w: context %q, server %s: %v\nis the cluster running? create one with `slipway cluster create` (kind) or `slipway up --create-cluster`, or pick another with --context",
 			ErrUnreachable, c.Context, c.Server, err)
 	}
 	return c, nil

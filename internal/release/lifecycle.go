@@ -102,7 +102,7 @@ func (m *Manager) Reapply(ctx context.Context, name string, timeout time.Duratio
 	u.Timeout, u.WaitStrategy = timeout, helmkube.HookOnlyStrategy
 	u.ServerSideApply = "true"
 	u.Labels = userLabels(cur.Labels)
-	u.MaxHistory = 10
+	u.MaxHistory = maxHistory()
 	u.ResetValues = true
 	u.DryRunStrategy = action.DryRunNone
 	rel, err := u.RunWithContext(ctx, name, cur.Chart, values)

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/slipway-dev/slipway/internal/debuglog"
 	"github.com/slipway-dev/slipway/internal/kube"
 
 	"helm.sh/helm/v4/pkg/action"
@@ -67,6 +68,9 @@ func NewForTesting(namespace string) *Manager {
 }
 
 func logHandler(w io.Writer) slog.Handler {
+	if h := debuglog.SlogHandler(); h != nil && w == nil {
+		return h // --debug: Helm's own log, debug level and up
+	}
 	if w == nil {
 		w = io.Discard
 	}
@@ -126,7 +130,7 @@ func (m *Manager) Apply(ctx context.Context, s Spec) (Result, error) {
 		u.ServerSideApply = "true"
 		u.DisableOpenAPIValidation = true // as for install: the server validates
 		u.Labels = s.Labels
-		u.MaxHistory = 10
+		u.MaxHistory = maxHistory()
 		// The values slipway passes are complete; never merge old ones in.
 		u.ResetValues = true
 		u.DryRunStrategy = action.DryRunNone

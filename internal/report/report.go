@@ -13,13 +13,13 @@ import (
 
 // Component is one installed component as reported after `up`.
 type Component struct {
-	Name      string `json:"name"`
+	Name      string `json:"component"`
 	Chart     string `json:"chart"`
 	Version   string `json:"version"`
 	Namespace string `json:"namespace"`
 	Release   string `json:"release"`
 	Action    string `json:"action,omitempty"` // install, upgrade, unchanged, dry-run
-	Status    string `json:"status"`           // ready, failed, not-ready, planned
+	Status    string `json:"readiness"`        // ready, failed, not-ready, planned
 	URL       string `json:"url,omitempty"`
 	Username  string `json:"username,omitempty"`
 	Password  string `json:"password,omitempty"`
@@ -29,6 +29,7 @@ type Component struct {
 
 // Up is the result document of `slipway up`.
 type Up struct {
+	TypeMeta
 	Profile    string      `json:"profile"`
 	Version    string      `json:"profileVersion"`
 	Context    string      `json:"context,omitempty"`
@@ -82,6 +83,7 @@ func Encode(w io.Writer, f Format, v any) error {
 // WriteUp renders the result of `up`.
 func WriteUp(w io.Writer, f Format, r Up) error {
 	if f != Table {
+		r.TypeMeta = meta(KindUp)
 		return Encode(w, f, r)
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -104,7 +106,7 @@ type Credential struct {
 	// Kind is admin (a login slipway generated or was given), or a
 	// credential slipway keeps for a component: gitops-repository,
 	// registry (kube.Kind*).
-	Kind      string `json:"kind,omitempty"`
+	Kind      string `json:"credentialKind,omitempty"`
 	Namespace string `json:"namespace"`
 	Secret    string `json:"secret,omitempty"` // the Secret's name, in Namespace
 	URL       string `json:"url,omitempty"`
@@ -119,7 +121,7 @@ type Credential struct {
 // WriteCredentials renders `slipway credentials`.
 func WriteCredentials(w io.Writer, f Format, rows []Credential) error {
 	if f != Table {
-		return Encode(w, f, map[string]any{"credentials": rows})
+		return Encode(w, f, CredentialList{TypeMeta: meta(KindCredentialList), Credentials: nonNil(rows)})
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "COMPONENT\tKIND\tURL\tUSERNAME\tPASSWORD")
@@ -163,7 +165,7 @@ type Status struct {
 // WriteStatus renders `slipway status`.
 func WriteStatus(w io.Writer, f Format, rows []Status) error {
 	if f != Table {
-		return Encode(w, f, map[string]any{"components": rows})
+		return Encode(w, f, StatusList{TypeMeta: meta(KindStatusList), Components: nonNil(rows)})
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "COMPONENT\tCHART\tREVISION\tRELEASE\tUPDATED\tREADY\tURL")
@@ -217,6 +219,7 @@ type ComponentDiff struct {
 
 // Diff is the result of `slipway diff`.
 type Diff struct {
+	TypeMeta
 	Profile    string          `json:"profile"`
 	Version    string          `json:"profileVersion"`
 	Context    string          `json:"context"`
@@ -226,6 +229,7 @@ type Diff struct {
 // WriteDiff renders `slipway diff`.
 func WriteDiff(w io.Writer, f Format, d Diff) error {
 	if f != Table {
+		d.TypeMeta = meta(KindDiff)
 		return Encode(w, f, d)
 	}
 	for _, c := range d.Components {

@@ -17,6 +17,7 @@ import (
 	"github.com/slipway-dev/slipway/internal/kube"
 	"github.com/slipway-dev/slipway/internal/outcome"
 	"github.com/slipway-dev/slipway/internal/release"
+	"github.com/slipway-dev/slipway/internal/report"
 	"github.com/slipway-dev/slipway/internal/ui"
 )
 
@@ -58,15 +59,16 @@ type Remover struct {
 	Poll time.Duration
 }
 
-// Run removes what o asks for from the cluster o.Kube selects.
-func Run(ctx context.Context, o Options, printer *ui.Printer) error {
+// Run removes what o asks for from the cluster o.Kube selects and says
+// what it removed.
+func Run(ctx context.Context, o Options, printer *ui.Printer) (report.DownResult, error) {
 	cluster, err := kube.Connect(ctx, o.Kube, 10*time.Second)
 	if err != nil {
-		return err
+		return report.DownResult{}, err
 	}
 	ext, err := apiextensions.NewForConfig(cluster.Config)
 	if err != nil {
-		return err
+		return report.DownResult{}, err
 	}
 	managers := release.ForCluster(cluster)
 	r := &Remover{
@@ -80,20 +82,23 @@ func Run(ctx context.Context, o Options, printer *ui.Printer) error {
 
 // Down uninstalls components in reverse needs order, waits for their
 // resources to go, then removes the Secrets and namespaces slipway
-// created. Removing what is not there is not an error.
-func (r *Remover) Down(ctx context.Context, o Options, printer *ui.Printer) error {
+// created. Removing what is not there is not an error. The result lists
+// what was removed, for `down -o json`.
+func (r *Remover) Down(ctx context.Context, o Options, printer *ui.Printer) (report.DownResult, error) {
+	res := report.DownResult{Context: r.Context}
 	entries, err := inventory.Load(ctx, r.Client)
 	if errors.Is(err, inventory.ErrEmpty) {
 		printer.Infof("nothing to remove: %v", err)
-		return nil
+		return res, nil
 	}
 	if err != nil {
-		return err
+		return res, err
 	}
 	todo, unknown := selectEntries(entries, o.Components)
+	res.Skipped = unknown
 	if len(todo) == 0 {
 		printer.Infof("nothing to remove: %s not installed by slipway in context %s", strings.Join(unknown, ", "), r.Context)
-		return nil
+		return res, nil
 	}
 	if len(unknown) > 0 {
 		printer.Warnf("not installed, skipped: %s", strings.Join(unknown, ", "))
@@ -106,33 +111,36 @@ func (r *Remover) Down(ctx context.Context, o Options, printer *ui.Printer) erro
 		names = append(names, e.Component)
 	}
 	if o.Confirm != nil && !o.Confirm(fmt.Sprintf("Remove %s from context %s?", strings.Join(names, ", "), r.Context)) {
-		return outcome.ErrAborted
+		return res, outcome.ErrAborted
 	}
 	var crds []string
 	for _, e := range ordered {
 		c, err := r.uninstall(ctx, e, o, printer)
 		if err != nil {
-			return err
+			return res, err
 		}
 		crds = append(crds, c...)
+		res.Removed = append(res.Removed, report.Removed{Component: e.Component, Namespace: e.Namespace, Release: e.Release})
 	}
 	if err := r.deleteNamespaces(ctx, ordered, o.Timeout, printer); err != nil {
-		return err
+		return res, err
 	}
 	crds = dedupe(crds)
 	switch {
 	case len(crds) > 0 && o.DeleteCRDs:
 		for _, c := range crds {
 			if err := r.CRDs.Delete(ctx, c, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-				return fmt.Errorf("delete CRD %s: %w", c, err)
+				return res, fmt.Errorf("delete CRD %s: %w", c, err)
 			}
 		}
+		res.DeletedCRDs = crds
 		printer.Infof("deleted CRDs: %s", strings.Join(crds, ", "))
 	case len(crds) > 0:
+		res.KeptCRDs = crds
 		printer.Infof("kept CRDs (custom resources of other users may depend on them; --delete-crds removes them): %s", strings.Join(crds, ", "))
 	}
 	printer.Infof("removed %s", strings.Join(names, ", "))
-	return nil
+	return res, nil
 }
 
 // selectEntries picks the entries of the components asked for (all when

@@ -131,7 +131,8 @@ func newFixture(t *testing.T, installed bool) *fixture {
 func (f *fixture) down(t *testing.T, o Options) error {
 	t.Helper()
 	o.Timeout = 5 * time.Second
-	return f.remover.Down(context.Background(), o, &ui.Printer{W: &f.out})
+	_, err := f.remover.Down(context.Background(), o, &ui.Printer{W: &f.out})
+	return err
 }
 
 func (f *fixture) checkOutput(t *testing.T, want string) {
