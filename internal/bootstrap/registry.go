@@ -105,8 +105,15 @@ func registryNotes(ctx context.Context, p *Prepared, d clusterDeps, printer inte
 	}
 	endpoint := fmt.Sprintf("%s:%d", svc.Spec.ClusterIP, c.Registry.Port)
 	if !p.Options.CreateCluster {
-		return append(notes, fmt.Sprintf("Nodes pull images named %s/NAME:TAG only once their container runtime maps that name to http://%s: with containerd, a %s holding %q on every node (kind clusters made by `slipway up --create-cluster` get it), or an insecure-registry setting for that name.",
-			name, endpoint, cluster.HostsPath(name), strings.TrimSpace(cluster.HostsTOML(endpoint)))), nil
+		fix := "kind clusters made by `slipway up --create-cluster` get it"
+		if kind, ok := strings.CutPrefix(p.Cluster.Context, "kind-"); ok && kind != "" {
+			// A kind cluster slipway may have made with `slipway cluster
+			// create` (which sets containerd's config_path): up writes the
+			// file only when asked, as it cannot tell who made the cluster.
+			fix = fmt.Sprintf("for kind cluster %s made by slipway, `slipway up --create-cluster --cluster-name %s` writes it", kind, kind)
+		}
+		return append(notes, fmt.Sprintf("Nodes pull images named %s/NAME:TAG only once their container runtime maps that name to http://%s: with containerd, a %s holding %q on every node (%s), or an insecure-registry setting for that name.",
+			name, endpoint, cluster.HostsPath(name), strings.TrimSpace(cluster.HostsTOML(endpoint)), fix)), nil
 	}
 	prov, err := d.provider("", printer.Infof)
 	if err != nil {

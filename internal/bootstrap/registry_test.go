@@ -35,7 +35,7 @@ func registryPrepared(create bool) *Prepared {
 		Options: Options{CreateCluster: create, Cluster: ClusterOptions{Name: "dev"}},
 		Profile: &profile.Profile{Components: []profile.Component{reg}},
 		Plan:    &plan.Plan{Releases: []plan.Release{{Component: "registry", Host: "registry.127.0.0.1.sslip.io", URL: "http://registry.127.0.0.1.sslip.io"}}},
-		Cluster: &kube.Cluster{Client: fake.NewClientset(svc)},
+		Cluster: &kube.Cluster{Client: fake.NewClientset(svc), Context: "kind-dev"},
 	}
 }
 
@@ -71,7 +71,7 @@ func TestRegistryNotesOtherCluster(t *testing.T) {
 	got := strings.Join(notes, "\n")
 	for _, want := range []string{
 		"Registry: http://registry.127.0.0.1.sslip.io from this machine (docker push registry.127.0.0.1.sslip.io/NAME:TAG), registry.registry.svc.cluster.local:5000 inside the cluster",
-		`Nodes pull images named registry.registry.svc.cluster.local:5000/NAME:TAG only once their container runtime maps that name to http://10.96.3.4:5000: with containerd, a /etc/containerd/certs.d/registry.registry.svc.cluster.local:5000/hosts.toml holding "[host.\"http://10.96.3.4:5000\"]" on every node`,
+		`Nodes pull images named registry.registry.svc.cluster.local:5000/NAME:TAG only once their container runtime maps that name to http://10.96.3.4:5000: with containerd, a /etc/containerd/certs.d/registry.registry.svc.cluster.local:5000/hosts.toml holding "[host.\"http://10.96.3.4:5000\"]" on every node (for kind cluster dev made by slipway, ` + "`slipway up --create-cluster --cluster-name dev`" + ` writes it)`,
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("notes lack %q:\n%s", want, got)
