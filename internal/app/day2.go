@@ -45,9 +45,10 @@ Examples:
 }
 
 // planFlags are the flags that shape a plan, shared by up, diff and
-// template (--lock, which records a successful install, is up's alone).
+// template (--lock, which records a successful install, and
+// --wait-for-lock, for a run that changes the cluster, are up's alone).
 func planFlags() []cli.Flag {
-	return flagsWithout(upCommand().Flags, "lock")
+	return flagsWithout(upCommand().Flags, "lock", "wait-for-lock")
 }
 
 // flagsWithout drops the flags with the given names.
@@ -145,6 +146,7 @@ Examples:
 			&cli.BoolFlag{Name: "delete-crds", Usage: "also delete the CRDs the charts installed"},
 			&cli.DurationFlag{Name: "timeout", Value: 10 * time.Minute, Usage: "time to wait for resources to be deleted, e.g. `5m`"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr"},
+			waitForLockFlag(),
 		}, kubeFlags()...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			if err := checkTimeout(cmd.Duration("timeout")); err != nil {
@@ -153,6 +155,7 @@ Examples:
 			o := teardown.Options{
 				Components: cmd.Args().Slice(), KeepCredentials: cmd.Bool("keep-credentials"),
 				DeleteCRDs: cmd.Bool("delete-crds"), Timeout: cmd.Duration("timeout"), Kube: kubeOptions(cmd),
+				WaitForLock: cmd.Bool("wait-for-lock"),
 			}
 			if !cmd.Bool("yes") {
 				in, ok := cmd.Root().Reader.(*os.File)

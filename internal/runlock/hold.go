@@ -8,6 +8,7 @@ import (
 	coordv1 "k8s.io/api/coordination/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 )
 
 // hold starts renewing a Lease this run wrote.
@@ -66,10 +67,17 @@ func (k *Lock) renew(lost func(error)) {
 // Release stops the renewals and deletes the Lease, if it is still this
 // run's (preconditions on its UID and last resourceVersion). It uses its
 // own short deadline: a run cancelled by Ctrl-C still frees the lock.
-func (k *Lock) Release() error {
+// Calls after the first do nothing.
+func (k *Lock) Release() (err error) {
 	if k == nil {
 		return nil
 	}
+	k.release.Do(func() { err = k.delete() })
+	return err
+}
+
+// delete is Release's one run.
+func (k *Lock) delete() error {
 	close(k.stop)
 	<-k.done
 	k.mu.Lock()
@@ -83,4 +91,27 @@ func (k *Lock) Release() error {
 		return nil
 	}
 	return fmt.Errorf("release the run lock (lease %s/%s; it expires by itself %s after its last renewal): %w", Namespace, Name, k.l.duration(), err)
+}
+
+// Hold runs fn while holding the run lock of the cluster c reaches; with
+// o.Wait it waits for the lock for up to wait. fn's context ends if the
+// lock is taken over meanwhile, and the error then says so.
+func Hold(ctx context.Context, c kubernetes.Interface, o Options, wait time.Duration, fn func(ctx context.Context) error) error {
+	runCtx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	o.Lost = stop
+	wctx, cancel := context.WithTimeoutCause(ctx, wait, fmt.Errorf("--timeout %s ran out", wait))
+	lock, err := New(c).Acquire(wctx, o)
+	cancel()
+	if err != nil {
+		return err
+	}
+	err = fn(runCtx)
+	if rerr := lock.Release(); err == nil {
+		err = rerr
+	}
+	if err != nil && runCtx.Err() != nil && ctx.Err() == nil {
+		err = context.Cause(runCtx)
+	}
+	return err
 }

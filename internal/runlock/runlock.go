@@ -71,8 +71,8 @@ type Options struct {
 	Command string
 	// Wait makes a held lock a wait (--wait-for-lock) instead of an error.
 	Wait bool
-	// Progress, if set, is told once that the run waits, and by whom.
-	Progress func(msg string)
+	// Progress, if set, is told once that the run waits, and for whom.
+	Progress func(format string, args ...any)
 	// Lost is called (once, from another goroutine) if the lock is taken
 	// over while held: the run should stop.
 	Lost func(error)
@@ -105,6 +105,8 @@ type Lock struct {
 	cur  *coordv1.Lease // as last written by this run
 	stop chan struct{}
 	done chan struct{}
+	// release makes Release run once.
+	release sync.Once
 }
 
 func (l *Locker) duration() time.Duration {
@@ -169,9 +171,9 @@ func (l *Locker) Acquire(ctx context.Context, o Options) (*Lock, error) {
 		if o.Progress != nil && !told {
 			told = true
 			if held != nil {
-				o.Progress(fmt.Sprintf("waiting for the run lock: %s holds it, running `slipway %s` since %s", held.Holder.Identity, held.Holder.Command, held.Holder.Acquired.UTC().Format(time.RFC3339)))
+				o.Progress("waiting for the run lock: %s holds it, running `slipway %s` since %s", held.Holder.Identity, held.Holder.Command, held.Holder.Acquired.UTC().Format(time.RFC3339))
 			} else {
-				o.Progress(fmt.Sprintf("waiting for namespace %s to be deleted before taking the run lock", Namespace))
+				o.Progress("waiting for namespace %s to be deleted before taking the run lock", Namespace)
 			}
 		}
 		if err := l.awaitChange(ctx, held); err != nil {
@@ -259,7 +261,13 @@ func (l *Locker) awaitChange(ctx context.Context, held *HeldError) error {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var expiry <-chan time.Time
-	if held != nil {
+	if held == nil {
+		// Waiting for slipway's namespace to be deleted: no Lease event
+		// will say so; look again in a second.
+		t := time.NewTimer(time.Second)
+		defer t.Stop()
+		expiry = t.C
+	} else {
 		t := time.NewTimer(max(held.Holder.Renewed.Add(held.Holder.Duration).Sub(l.now()), 0) + 100*time.Millisecond)
 		defer t.Stop()
 		expiry = t.C

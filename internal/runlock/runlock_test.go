@@ -3,6 +3,7 @@ package runlock
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -125,7 +126,7 @@ func TestWaitForLock(t *testing.T) {
 	waiting := make(chan string, 1)
 	got := make(chan error, 1)
 	go func() {
-		lock, err := locker(c, "bo@ci pid 20", "other/ns/20", &now).Acquire(context.Background(), Options{Command: "up", Wait: true, Progress: func(m string) { waiting <- m }})
+		lock, err := locker(c, "bo@ci pid 20", "other/ns/20", &now).Acquire(context.Background(), Options{Command: "up", Wait: true, Progress: func(f string, a ...any) { waiting <- fmt.Sprintf(f, a...) }})
 		if err == nil {
 			lock.Release()
 		}
@@ -152,7 +153,7 @@ func TestWaitBoundedByContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancelCause(context.Background())
-	_, err := locker(c, "bo@ci pid 20", "other/ns/20", &now).Acquire(ctx, Options{Command: "up", Wait: true, Progress: func(string) { cancel(errors.New("--timeout 1m ran out")) }})
+	_, err := locker(c, "bo@ci pid 20", "other/ns/20", &now).Acquire(ctx, Options{Command: "up", Wait: true, Progress: func(string, ...any) { cancel(errors.New("--timeout 1m ran out")) }})
 	if err == nil || !strings.HasPrefix(err.Error(), "gave up waiting for the run lock: --timeout 1m ran out: another slipway run holds the run lock (lease slipway-system/slipway-run): ana@laptop pid 10,") {
 		t.Errorf("error: %v", err)
 	}

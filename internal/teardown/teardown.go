@@ -17,6 +17,7 @@ import (
 	"github.com/slipway-dev/slipway/internal/kube"
 	"github.com/slipway-dev/slipway/internal/outcome"
 	"github.com/slipway-dev/slipway/internal/release"
+	"github.com/slipway-dev/slipway/internal/runlock"
 	"github.com/slipway-dev/slipway/internal/ui"
 )
 
@@ -29,10 +30,14 @@ type Options struct {
 	Kube            kube.Options
 	// Confirm is asked before anything is removed; nil means yes.
 	Confirm func(summary string) bool
+	// WaitForLock waits (up to Timeout) for a run lock another run holds.
+	WaitForLock bool
 }
 
 // Releases uninstalls the releases of one namespace (release.Manager).
 type Releases interface {
+	// Get returns the latest revision of a release, nil when there is none.
+	Get(ctx context.Context, name string) (*release.Info, error)
 	// CRDs lists the CRDs a release's chart installed from crds/.
 	CRDs(ctx context.Context, name string) ([]string, error)
 	Uninstall(ctx context.Context, name string, timeout time.Duration) error
@@ -75,7 +80,8 @@ func Run(ctx context.Context, o Options, printer *ui.Printer) error {
 		CRDs:     ext.ApiextensionsV1().CustomResourceDefinitions(),
 		Context:  cluster.Context,
 	}
-	return r.Down(ctx, o, printer)
+	return runlock.Hold(ctx, cluster.Client, runlock.Options{Command: "down", Wait: o.WaitForLock, Progress: printer.Infof}, o.Timeout,
+		func(ctx context.Context) error { return r.Down(ctx, o, printer) })
 }
 
 // Down uninstalls components in reverse needs order, waits for their
@@ -105,6 +111,9 @@ func (r *Remover) Down(ctx context.Context, o Options, printer *ui.Printer) erro
 	for _, e := range ordered {
 		names = append(names, e.Component)
 	}
+	if err := r.checkOwned(ctx, ordered, o); err != nil {
+		return err
+	}
 	if o.Confirm != nil && !o.Confirm(fmt.Sprintf("Remove %s from context %s?", strings.Join(names, ", "), r.Context)) {
 		return outcome.ErrAborted
 	}
@@ -116,7 +125,13 @@ func (r *Remover) Down(ctx context.Context, o Options, printer *ui.Printer) erro
 		}
 		crds = append(crds, c...)
 	}
-	if err := r.deleteNamespaces(ctx, ordered, o.Timeout, printer); err != nil {
+	// What stays in the inventory: with --keep-credentials every entry
+	// stays (the Secrets are kept, and their namespaces with them).
+	stay := remaining(entries, ordered)
+	if o.KeepCredentials {
+		stay = entries
+	}
+	if err := r.deleteNamespaces(ctx, ordered, stay, o.Timeout, printer); err != nil {
 		return err
 	}
 	crds = dedupe(crds)
@@ -133,6 +148,20 @@ func (r *Remover) Down(ctx context.Context, o Options, printer *ui.Printer) erro
 	}
 	printer.Infof("removed %s", strings.Join(names, ", "))
 	return nil
+}
+
+// remaining are the entries that stay installed once removed are gone,
+// from the inventory read before anything was removed: a second read
+// that failed was taken for an empty inventory, and the namespaces of
+// components that stay were deleted (issue 17, item 6).
+func remaining(entries, removed []inventory.Entry) []inventory.Entry {
+	var out []inventory.Entry
+	for _, e := range entries {
+		if !slices.ContainsFunc(removed, func(x inventory.Entry) bool { return x.Component == e.Component }) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // selectEntries picks the entries of the components asked for (all when
