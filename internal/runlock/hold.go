@@ -51,13 +51,24 @@ func (k *Lock) renew(lost func(error)) {
 		case apierrors.IsNotFound(err):
 			return
 		case apierrors.IsConflict(err):
+			// The Lease changed: see whether another run took it.
+			ctx, cancel := context.WithTimeout(context.Background(), k.l.duration()/3)
+			cur, gerr := leases.Get(ctx, Name, metav1.GetOptions{})
+			cancel()
+			switch {
+			case apierrors.IsNotFound(gerr):
+				return // gone with slipway's namespace (`down`)
+			case gerr != nil:
+				continue // try again at the next tick
+			case holder(cur).run == holder(next).run:
+				k.mu.Lock() // still ours, changed by someone else
+				k.cur = cur
+				k.mu.Unlock()
+				continue
+			}
 			if lost != nil {
-				by := "another run"
-				if cur, gerr := leases.Get(context.Background(), Name, metav1.GetOptions{}); gerr == nil {
-					h := holder(cur)
-					by = fmt.Sprintf("%s (`slipway %s`)", h.Identity, h.Command)
-				}
-				lost(fmt.Errorf("lost the run lock (lease %s/%s) to %s: this run could not renew it for %s; stopping", Namespace, Name, by, k.l.duration()))
+				h := holder(cur)
+				lost(fmt.Errorf("lost the run lock (lease %s/%s) to %s (`slipway %s`): this run could not renew it for %s; stopping", Namespace, Name, h.Identity, h.Command, k.l.duration()))
 			}
 			return
 		}

@@ -193,6 +193,7 @@ func TestRenewAndLost(t *testing.T) {
 			other := "bo@ci pid 20"
 			le.(*coordv1.Lease).Spec.HolderIdentity = &other
 			le.(*coordv1.Lease).Annotations[annotationCommand] = "down"
+			le.(*coordv1.Lease).Annotations[annotationRun] = "another-run"
 			c.Tracker().Update(coordinationResource().WithVersion("v1"), le, Namespace)
 			return true, nil, apierrors.NewConflict(coordinationResource(), Name, errors.New("the object has been modified"))
 		}
