@@ -116,8 +116,20 @@ func TestBadInputCluster(t *testing.T) {
 		assertNothingInstalled(t, "badtoken")
 	})
 
-	t.Run("no permission to read secrets", func(t *testing.T) {
+	t.Run("no permission to take the run lock", func(t *testing.T) {
 		kc := userKubeconfig(t, "bob") // bob may do nothing at all
+		r := slipway(t, "up", "--kubeconfig", kc, "--profile", fixtureProfile(t, "nolease"), "--chart-mirror", sources.http.URL())
+		want := "slipway: not allowed to take the run lock (lease slipway-system/slipway-run): slipway needs create, get, update and delete on leases.coordination.k8s.io in namespace slipway-system: " +
+			`leases.coordination.k8s.io is forbidden: User "bob" cannot create resource "leases" in API group "coordination.k8s.io" in the namespace "slipway-system"` + "\n"
+		if r.code != 1 || !strings.HasSuffix(r.stderr, want) {
+			t.Errorf("exit %d, want 1; stderr does not end with\n%s", r.code, want)
+		}
+		assertNothingInstalled(t, "nolease")
+	})
+
+	t.Run("no permission to read secrets", func(t *testing.T) {
+		kc := userKubeconfig(t, "bob") // bob may take the run lock, nothing else
+		grantRunLock(t, "bob")
 		r := slipway(t, "up", "--kubeconfig", kc, "--profile", fixtureProfile(t, "nosecrets"), "--chart-mirror", sources.http.URL())
 		want := "slipway: not allowed to read secret nosecrets-ci/ci-admin-credentials (the admin credentials of component ci): slipway needs get and create on secrets in namespace nosecrets-ci: " +
 			`secrets "ci-admin-credentials" is forbidden: User "bob" cannot get resource "secrets" in API group "" in the namespace "nosecrets-ci"` + "\n"
@@ -136,6 +148,7 @@ func TestBadInputCluster(t *testing.T) {
 			rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"secrets", "configmaps"}, Verbs: []string{"get", "list", "create", "update"}},
 			rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"namespaces", "nodes"}, Verbs: []string{"get", "list"}})
 		ensureNamespaceExists(t, "slipway-system")
+		grantRunLock(t, "bob")
 		kc := userKubeconfig(t, "bob")
 		r := slipway(t, "up", "--kubeconfig", kc, "--profile", fixtureProfile(t, "nonsperm"), "--chart-mirror", sources.http.URL())
 		want := "slipway: ingress: not allowed to create namespace nonsperm-ingress: slipway needs `create` on namespaces (cluster scope), or create it beforehand: " +
@@ -156,4 +169,12 @@ func assertNamespacesAbsent(t *testing.T, prefix string) {
 			t.Errorf("namespace %s exists (err %v)", ns, err)
 		}
 	}
+}
+
+// grantRunLock lets user take slipway's run lock (package runlock), in
+// slipway's namespace, which it makes exist.
+func grantRunLock(t *testing.T, user string) {
+	t.Helper()
+	ensureNamespaceExists(t, "slipway-system")
+	grantNamespace(t, user, "slipway-system", rbacv1.PolicyRule{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"create", "get", "update", "delete", "watch"}})
 }

@@ -42,7 +42,10 @@ func withCode(code int, err error) error {
 // Main runs slipway with args (args[0] is the program name) and returns
 // the process exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	ctx, stop := onSignals(context.Background(), sigs, stderr, interruptNote(args), os.Exit)
 	defer stop()
 	return Run(ctx, args, stdin, stdout, stderr)
 }
@@ -67,12 +70,17 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 0
 	}
 	fmt.Fprintln(stderr, "slipway: "+err.Error())
+	// Stopped by a signal: 130 whatever the command made of its
+	// cancelled context.
+	if errors.Is(context.Cause(ctx), errInterrupted) {
+		return exitInterrupted
+	}
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code
 	}
 	if ctx.Err() != nil {
-		return 130
+		return exitInterrupted
 	}
 	// Errors from flag parsing come from urfave/cli itself.
 	return 2

@@ -273,6 +273,7 @@ Example:
 			&cli.StringFlag{Name: "password", Usage: "take the new password from `@FILE` instead of generating one"},
 			&cli.DurationFlag{Name: "timeout", Value: 10 * time.Minute, Usage: "time to wait for the component to be ready again"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr"},
+			waitForLockFlag(),
 			outputFlag(),
 		}, kubeFlags()...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
@@ -296,6 +297,7 @@ Example:
 			printer := ui.New(cmd.Root().ErrWriter, cmd.Bool("quiet"))
 			cred, err := rotate.Run(ctx, rotate.Options{
 				Component: cmd.Args().First(), PasswordFile: file, Timeout: cmd.Duration("timeout"), Kube: kubeOptions(cmd),
+				WaitForLock: cmd.Bool("wait-for-lock"),
 			}, printer)
 			// The new password is printed only once the component is back
 			// Ready with it: until then the old one may still be the one

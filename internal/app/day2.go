@@ -56,10 +56,11 @@ Examples:
 // commands that only build a plan (diff, template, bundle) refuse them
 // rather than accept and ignore them.
 var upOnlyFlags = []string{"lock", "show-passwords", "dry-run", "create-cluster", "cluster-name", "kind-config",
-	"skip-preflight", "rollback-on-failure", "timeout", "quiet"}
+	"skip-preflight", "rollback-on-failure", "timeout", "quiet", "wait-for-lock", "adopt"}
 
 // planFlags are the flags that shape a plan, shared by up, diff and
-// template.
+// template. up's own (upOnlyFlags) are refused by the others rather than
+// accepted and ignored.
 func planFlags() []cli.Flag {
 	return flagsWithout(upCommand().Flags, upOnlyFlags...)
 }
@@ -164,6 +165,7 @@ Examples:
 			&cli.DurationFlag{Name: "timeout", Value: 10 * time.Minute, Usage: "time to wait for resources to be deleted, e.g. `5m`"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "none", Usage: "result on stdout: `none` (progress on stderr says what was removed), json or yaml"},
+			waitForLockFlag(),
 		}, kubeFlags()...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			format, err := report.ParseFormat(cmd.String("output"), report.JSON, report.YAML)
@@ -179,6 +181,7 @@ Examples:
 			o := teardown.Options{
 				Components: cmd.Args().Slice(), KeepCredentials: cmd.Bool("keep-credentials"),
 				DeleteCRDs: cmd.Bool("delete-crds"), Timeout: cmd.Duration("timeout"), Kube: kubeOptions(cmd),
+				WaitForLock: cmd.Bool("wait-for-lock"),
 			}
 			if !cmd.Bool("yes") {
 				in, ok := cmd.Root().Reader.(*os.File)

@@ -23,7 +23,7 @@ var flagCategories = map[string]string{
 	"lock": "3. Charts", "locked": "3. Charts", "bundle": "3. Charts", "registry-config": "3. Charts", "repository-config": "3. Charts",
 	"kubeconfig": "4. Cluster", "context": "4. Cluster", "create-cluster": "4. Cluster", "cluster-name": "4. Cluster",
 	"kind-config": "4. Cluster", "skip-preflight": "4. Cluster",
-	"dry-run": "5. Install", "rollback-on-failure": "5. Install", "timeout": "5. Install",
+	"dry-run": "5. Install", "rollback-on-failure": "5. Install", "timeout": "5. Install", "wait-for-lock": "5. Install", "adopt": "5. Install",
 	"output": "6. Output", "quiet": "6. Output", "show-passwords": "6. Output",
 }
 

@@ -18,6 +18,11 @@ import (
 	"github.com/slipway-dev/slipway/internal/ui"
 )
 
+// waitForLockFlag is shared by the commands that hold the run lock.
+func waitForLockFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "wait-for-lock", Usage: "when another slipway run holds the cluster's run lock, wait for it (up to --timeout) instead of exiting 1"}
+}
+
 // kubeFlags are shared by every command that talks to a cluster.
 func kubeFlags() []cli.Flag {
 	return []cli.Flag{
@@ -106,7 +111,21 @@ owns (Argo CD: a repository Secret in its namespace; Flux: the Secret the
 GitRepository's secretRef names), never in Helm values; a re-run without
 the flags keeps using it, and down removes it. slipway credentials lists it.
 
-Exit codes: 0 ready, 1 failed, 2 bad input or a chart that cannot be used
+up changes only what slipway installed: a Helm release of a component's
+name whose latest revision lacks the label slipway.dev/component=<name>,
+or a credentials Secret without app.kubernetes.io/managed-by=slipway, was
+made by someone else, and up refuses it (exit 2, nothing changed) unless
+--adopt: the release is then upgraded with the plan's values (its own are
+replaced) and labelled, and the Secret is labelled and its password kept.
+down and credentials rotate never touch what lacks slipway's labels.
+
+One slipway run at a time changes a cluster: up, down and credentials
+rotate hold a lock (the Lease slipway-system/slipway-run) while they run.
+A second run is told who holds it and since when (exit 1), or waits for it
+with --wait-for-lock. A holder that was killed loses it 30s after its last
+renewal (at once, to a run on the same machine).
+
+Exit codes: 0 ready, 1 failed (or the run lock is held by another run), 2 bad input or a chart that cannot be used
 (missing from the cache with --offline, a digest that differs from the lock,
 a damaged bundle; nothing was changed), 124 not ready within --timeout,
 130 interrupted.`,
@@ -146,6 +165,8 @@ a damaged bundle; nothing was changed), 124 not ready within --timeout,
 			&cli.StringFlag{Name: "kind-config", Usage: "kind configuration `FILE` for --create-cluster (default: the built-in kind-config.yaml)", TakesFile: true},
 			&cli.BoolFlag{Name: "skip-preflight", Usage: "skip the checks before creating the cluster and before installing (Kubernetes version, memory, ingress node, DNS, container engine, host ports)"},
 			&cli.BoolFlag{Name: "rollback-on-failure", Usage: "roll a failed upgrade back to the last good revision (default: leave it for inspection)"},
+			waitForLockFlag(),
+			&cli.BoolFlag{Name: "adopt", Usage: "take over existing Helm releases and credentials Secrets of the profile's names that slipway did not install (without it, up refuses them: exit 2)"},
 			&cli.DurationFlag{Name: "timeout", Value: 15 * time.Minute, Usage: "overall time to wait for readiness, e.g. `20m`"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr (warnings and errors still show)"},
 			outputFlag(),
@@ -210,7 +231,7 @@ func upOptions(cmd *cli.Command) (bootstrap.Options, error) {
 		GitOpsUsername:    cmd.String("gitops-username"), GitOpsPassword: cmd.String("gitops-password"),
 		GitOpsSSHKey: cmd.String("gitops-ssh-key"), GitOpsKnownHosts: cmd.String("gitops-known-hosts"),
 		DryRun: cmd.Bool("dry-run"), Timeout: cmd.Duration("timeout"),
-		Kube: kubeOptions(cmd),
+		Kube: kubeOptions(cmd), WaitForLock: cmd.Bool("wait-for-lock"), Adopt: cmd.Bool("adopt"),
 	}, nil
 }
 

@@ -61,6 +61,7 @@ func credentialSpec(c profile.Component, o Options) credentials.Spec {
 		Component: c.Name, Namespace: c.Namespace, SecretName: cr.SecretName,
 		Username: cr.Username, UsernameKey: cr.UsernameKey, PasswordKey: cr.PasswordKey,
 		URL: url, Length: cr.Length, Digits: cr.Digits, Symbols: cr.Symbols,
+		Adopt: o.Adopt,
 	}
 }
 

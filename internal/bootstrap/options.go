@@ -59,6 +59,15 @@ type Options struct {
 	Timeout           time.Duration // overall readiness budget
 
 	Kube kube.Options
+	// Adopt takes over releases and credentials Secrets of the plan's
+	// names that slipway did not make (see checkReleasesOwned).
+	Adopt bool
+	// WaitForLock makes a run lock held by another run a wait (bounded by
+	// Timeout) instead of an error (see package runlock).
+	WaitForLock bool
+	// lockLost is told if the run lock is taken over while this run holds
+	// it (Up cancels the run).
+	lockLost func(error)
 
 	// CreateCluster creates the kind cluster Cluster describes first (a
 	// no-op when it exists) and installs into its context.

@@ -2,6 +2,7 @@ package bootstrap
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/slipway-dev/slipway/internal/outcome"
 	"github.com/slipway-dev/slipway/internal/plan"
 	"github.com/slipway-dev/slipway/internal/profile"
+	"github.com/slipway-dev/slipway/internal/runlock"
 	"github.com/slipway-dev/slipway/internal/ui"
 )
 
@@ -38,7 +40,11 @@ type Prepared struct {
 	RepoAuth *repoAuth
 	Lock     lockSource
 	Cluster  *kube.Cluster // nil when there is none (template, a dry run without one)
-	Started  time.Time
+	// runLock is held from connect until Close by a run that changes the
+	// cluster (nil for a dry run, diff and template).
+	runLock     *runlock.Lock
+	releaseWarn func(error)
+	Started     time.Time
 	// DNS is closed when the background hostname check is done (nil when
 	// none runs); its warning is printed by then.
 	DNS <-chan struct{}
@@ -49,6 +55,10 @@ type Prepared struct {
 func (p *Prepared) Close() {
 	p.Lock.close()
 	waitDNS(p.DNS)
+	if err := p.runLock.Release(); err != nil {
+		p.releaseWarn(err)
+	}
+	p.runLock = nil
 }
 
 // prepare runs the stages that decide what up will do. Only preflight's
@@ -77,6 +87,14 @@ func prepare(ctx context.Context, opts Options, printer *ui.Printer) (*Prepared,
 	if p.Cluster, err = connect(ctx, p.Options, printer); err != nil {
 		return fail(err)
 	}
+	// Everything up reads from the cluster from here on is read under
+	// the run lock: a run that waited for it sees what the other did.
+	if p.Cluster != nil && !p.Options.DryRun {
+		if p.runLock, err = takeRunLock(ctx, p.Cluster, p.Options, printer); err != nil {
+			return fail(err)
+		}
+		p.releaseWarn = func(err error) { printer.Warnf("%v", err) }
+	}
 	var deps Deps
 	if p.Cluster != nil {
 		if deps, err = depsOn(p.Cluster, p.Started); err != nil {
@@ -102,6 +120,9 @@ func prepare(ctx context.Context, opts Options, printer *ui.Printer) (*Prepared,
 		return fail(err)
 	}
 	if p.Plan, err = buildPlan(ctx, p, in.over, deps); err != nil {
+		return fail(err)
+	}
+	if err = checkReleasesOwned(ctx, p, deps, printer); err != nil {
 		return fail(err)
 	}
 	if p.DNS, err = runPreflight(ctx, p, deps, printer); err != nil {
@@ -203,4 +224,15 @@ func (p *Prepared) writeLock(path string, printer *ui.Printer) error {
 func firstLine(err error) string {
 	s, _, _ := strings.Cut(err.Error(), "\n")
 	return s
+}
+
+// takeRunLock holds the cluster's run lock for `up` (package runlock);
+// with --wait-for-lock it waits for it, up to --timeout.
+func takeRunLock(ctx context.Context, c *kube.Cluster, o Options, printer *ui.Printer) (*runlock.Lock, error) {
+	wctx, cancel := context.WithTimeoutCause(ctx, o.Timeout, fmt.Errorf("--timeout %s ran out", o.Timeout))
+	defer cancel()
+	return runlock.New(c.Client).Acquire(wctx, runlock.Options{
+		Command: "up", Wait: o.WaitForLock, Lost: o.lockLost,
+		Progress: printer.Infof,
+	})
 }

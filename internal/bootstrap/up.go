@@ -25,21 +25,29 @@ func Up(ctx context.Context, opts Options, printer *ui.Printer) (*report.Up, err
 			return nil, err
 		}
 	}
-	p, deps, err := prepare(ctx, opts, printer)
+	// A run whose lock is taken over (it could not renew it for the
+	// lease's duration) stops, and says why.
+	runCtx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	opts.lockLost = stop
+	p, deps, err := prepare(runCtx, opts, printer)
 	if err != nil {
 		return nil, err
 	}
 	defer p.Close()
 	var rep *report.Up
 	if opts.DryRun {
-		rep, err = dryRun(ctx, p, printer)
+		rep, err = dryRun(runCtx, p, printer)
 	} else {
-		rep, err = apply(ctx, p, deps, printer)
+		rep, err = apply(runCtx, p, deps, printer)
 		if err == nil {
 			var notes []string
-			notes, err = registryNotes(ctx, p, realClusterDeps(), printer)
+			notes, err = registryNotes(runCtx, p, realClusterDeps(), printer)
 			rep.Notes = append(rep.Notes, notes...)
 		}
+	}
+	if err != nil && runCtx.Err() != nil && ctx.Err() == nil {
+		err = context.Cause(runCtx)
 	}
 	// --lock records what was (or, with --dry-run, would be) installed.
 	if err == nil && opts.Lock != "" {

@@ -25,6 +25,7 @@ func (s ociSource) resolve(ctx context.Context, want constraint) (Resolved, erro
 	if err != nil {
 		return Resolved{}, err
 	}
+	defer s.l.oci.abort.watch(ctx)()
 	tags, err := shared(ctx, &s.l.flights, "tags\x00"+s.ref, func() ([]string, error) {
 		return c.Tags(strings.TrimPrefix(s.ref, "oci://"))
 	})
@@ -51,7 +52,8 @@ func checkOCIRef(ref string) error {
 }
 
 func (s ociSource) fetch(ctx context.Context, r Resolved) (Fetched, error) {
-	return s.l.download(ctx, r, func(context.Context) ([]byte, error) {
+	return s.l.download(ctx, r, func(ctx context.Context) ([]byte, error) {
+		defer s.l.oci.abort.watch(ctx)()
 		c, err := s.l.oci.client(r.Ref)
 		if err != nil {
 			return nil, err
@@ -67,24 +69,32 @@ func (s ociSource) fetch(ctx context.Context, r Resolved) (Fetched, error) {
 // registries are Helm registry clients with the logins of `helm registry
 // login`, made on first use: one over HTTPS, one over plain HTTP for a
 // registry on loopback (which serves HTTP).
+//
+// Both have the timeout of Options.HTTPClient, and every request ends
+// when abort does (abort.go).
 type registries struct {
 	o                *Options
 	secure, loopback func() (*registry.Client, error)
+	abort            abortable
 }
 
 func newRegistries(o *Options) *registries {
-	return &registries{
-		o: o,
-		secure: sync.OnceValues(func() (*registry.Client, error) {
-			return registry.NewClient(registry.ClientOptWriter(io.Discard), registry.ClientOptHTTPClient(limitedClient(o.HTTPClient, maxChart)),
-				registry.ClientOptCredentialsFile(o.RegistryConfig))
-		}),
-		loopback: sync.OnceValues(func() (*registry.Client, error) {
-			return registry.NewClient(registry.ClientOptWriter(io.Discard), registry.ClientOptPlainHTTP(),
-				registry.ClientOptHTTPClient(limitedClient(&http.Client{Transport: registry.NewTransport(false)}, maxChart)),
-				registry.ClientOptCredentialsFile(o.RegistryConfig))
-		}),
+	g := &registries{o: o}
+	bound := func(c *http.Client) *http.Client {
+		c = limitedClient(c, maxChart)
+		c.Transport = g.abort.transport(c.Transport)
+		return c
 	}
+	g.secure = sync.OnceValues(func() (*registry.Client, error) {
+		return registry.NewClient(registry.ClientOptWriter(io.Discard), registry.ClientOptHTTPClient(bound(o.HTTPClient)),
+			registry.ClientOptCredentialsFile(o.RegistryConfig))
+	})
+	g.loopback = sync.OnceValues(func() (*registry.Client, error) {
+		return registry.NewClient(registry.ClientOptWriter(io.Discard), registry.ClientOptPlainHTTP(),
+			registry.ClientOptHTTPClient(bound(&http.Client{Timeout: o.HTTPClient.Timeout, Transport: registry.NewTransport(false)})),
+			registry.ClientOptCredentialsFile(o.RegistryConfig))
+	})
+	return g
 }
 
 // client is the registry client for an oci:// reference.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sethvargo/go-password/password"
 	"github.com/slipway-dev/slipway/internal/kube"
+	"github.com/slipway-dev/slipway/internal/outcome"
 	"golang.org/x/crypto/bcrypt"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -37,6 +38,9 @@ type Spec struct {
 	Username, UsernameKey, PasswordKey string
 	URL                                string
 	Length, Digits, Symbols            int
+	// Adopt takes over a Secret of this name that slipway did not make
+	// (up --adopt): see adopt.
+	Adopt bool
 }
 
 // Credential is one component's admin login, read from or written to its
@@ -103,8 +107,11 @@ func (s *Store) Ensure(ctx context.Context, spec Spec, provided string, dryRun b
 	switch {
 	case err == nil:
 		if !kube.Owned(existing.Labels) {
-			return Credential{}, fmt.Errorf("secret %s/%s exists but is not managed by slipway (no %s=%s label); delete it or set another secretName for component %s",
-				spec.Namespace, spec.SecretName, kube.LabelManagedBy, kube.ManagedBy, spec.Component)
+			if spec.Adopt {
+				return s.adopt(ctx, existing, spec, provided, dryRun)
+			}
+			return Credential{}, outcome.Input(fmt.Errorf("secret %s/%s exists but is not managed by slipway (no %s=%s label); pass --adopt to take it over (its password is kept), delete it, or set another secretName for component %s",
+				spec.Namespace, spec.SecretName, kube.LabelManagedBy, kube.ManagedBy, spec.Component))
 		}
 		cred := fromSecret(existing)
 		if provided != "" && provided != cred.Password {
@@ -201,6 +208,9 @@ func (s *Store) Rotate(ctx context.Context, spec Spec, provided string) (Credent
 	existing, err := s.Client.CoreV1().Secrets(spec.Namespace).Get(ctx, spec.SecretName, metav1.GetOptions{})
 	if err != nil {
 		return Credential{}, readError(spec.Component, spec.Namespace, spec.SecretName, err)
+	}
+	if !kube.Owned(existing.Labels) {
+		return Credential{}, fmt.Errorf("secret %s/%s is not managed by slipway (no %s=%s label): refusing to replace its data", spec.Namespace, spec.SecretName, kube.LabelManagedBy, kube.ManagedBy)
 	}
 	pw := provided
 	if pw == "" {

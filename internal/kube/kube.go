@@ -135,7 +135,13 @@ func Connect(ctx context.Context, o Options, timeout time.Duration) (*Cluster, e
 	if err != nil {
 		return nil, err
 	}
-	if _, err := probe.Discovery().ServerVersion(); err != nil {
+	// The probe takes ctx: Discovery().ServerVersion() takes none, and
+	// against an API server that accepts and never answers Ctrl-C waited
+	// out the whole timeout (issue 17, item 5).
+	if err := probe.Discovery().RESTClient().Get().AbsPath("/version").Do(ctx).Error(); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("context %q, server %s: %w", c.Context, c.Server, context.Cause(ctx))
+		}
 		if apierrors.IsUnauthorized(err) {
 			// The server answered: it is the credentials that are wrong,
 			// and "is the cluster running?" would send the user astray.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/slipway-dev/slipway/internal/outcome"
 	"github.com/slipway-dev/slipway/internal/profile"
 	"github.com/slipway-dev/slipway/internal/release"
+	"github.com/slipway-dev/slipway/internal/runlock"
 	"github.com/slipway-dev/slipway/internal/ui"
 	"github.com/slipway-dev/slipway/internal/values"
 	"github.com/slipway-dev/slipway/internal/wait"
@@ -28,6 +30,8 @@ type Options struct {
 	PasswordFile string // optional: the new password, from a file
 	Timeout      time.Duration
 	Kube         kube.Options
+	// WaitForLock waits (up to Timeout) for a run lock another run holds.
+	WaitForLock bool
 }
 
 // Releases reads and re-applies the releases of one namespace
@@ -75,7 +79,13 @@ func Run(ctx context.Context, o Options, printer *ui.Printer) (credentials.Crede
 		Readiness: waiter,
 		Context:   cluster.Context,
 	}
-	return r.Rotate(ctx, o, printer)
+	var cred credentials.Credential
+	err = runlock.Hold(ctx, cluster.Client, runlock.Options{Command: "credentials rotate", Wait: o.WaitForLock, Progress: printer.Infof}, o.Timeout,
+		func(ctx context.Context) (err error) {
+			cred, err = r.Rotate(ctx, o, printer)
+			return err
+		})
+	return cred, err
 }
 
 func (r *Rotator) now() time.Time {
@@ -108,6 +118,13 @@ func (r *Rotator) Rotate(ctx context.Context, o Options, printer *ui.Printer) (c
 		// may not be read.
 		_, rerr := store.Read(ctx, e.Component, e.Namespace, e.Secret)
 		return credentials.Credential{}, rerr
+	}
+	// Rotation changes only what slipway made (issue 17, item 6): the
+	// inventory naming a Secret or release is no proof, it is a
+	// ConfigMap others can edit. Both are checked before anything is
+	// written.
+	if err := r.checkOwned(ctx, e, sec); err != nil {
+		return credentials.Credential{}, err
 	}
 	userKey := sec.Annotations[credentials.AnnotationUserKey]
 	spec := credentials.Spec{
@@ -199,4 +216,25 @@ func (r *Rotator) applyToRelease(ctx context.Context, e inventory.Entry, cred cr
 	}
 	printer.Infof("%s: release %s upgraded to revision %d with the new password hash", e.Component, e.Release, res.Revision)
 	return res.Objects, nil
+}
+
+// checkOwned refuses a rotation whose Secret or release slipway did not
+// make (exit 2, naming it).
+func (r *Rotator) checkOwned(ctx context.Context, e inventory.Entry, sec *corev1.Secret) error {
+	if !kube.Owned(sec.Labels) {
+		return outcome.Input(fmt.Errorf("secret %s/%s (component %s's credentials in the inventory) is not slipway's: it lacks the label %s=%s, and rotate changes only slipway's Secrets; nothing was changed",
+			e.Namespace, e.Secret, e.Component, kube.LabelManagedBy, kube.ManagedBy))
+	}
+	mgr, err := r.Releases(e.Namespace)
+	if err != nil {
+		return err
+	}
+	info, err := mgr.Get(ctx, e.Release)
+	if err != nil {
+		return fmt.Errorf("%s: %w", e.Component, err)
+	}
+	if msg := release.Foreign(info, e.Component); msg != "" {
+		return outcome.Input(fmt.Errorf("%s, and rotate changes only slipway's releases; nothing was changed (`slipway up --adopt` takes it over)", msg))
+	}
+	return nil
 }

@@ -28,6 +28,7 @@ import (
 
 	"github.com/slipway-dev/slipway/internal/credentials"
 	"github.com/slipway-dev/slipway/internal/inventory"
+	"github.com/slipway-dev/slipway/internal/kube"
 	"github.com/slipway-dev/slipway/internal/outcome"
 	"github.com/slipway-dev/slipway/internal/profile"
 	"github.com/slipway-dev/slipway/internal/release"
@@ -162,7 +163,8 @@ func newFixture(t *testing.T, e inventory.Entry) *fixture {
 		t.Fatal(err)
 	}
 	vals := map[string]any{"controller": map[string]any{"adminUser": "admin"}}
-	if _, err := f.releases.Apply(ctx, release.Spec{Name: "jenkins", Namespace: ns, ChartPath: chartOf(t, workloads()), Values: vals, Timeout: time.Minute}); err != nil {
+	if _, err := f.releases.Apply(ctx, release.Spec{Name: "jenkins", Namespace: ns, ChartPath: chartOf(t, workloads()), Values: vals, Timeout: time.Minute,
+		Labels: map[string]string{kube.LabelComponent: "jenkins"}}); err != nil {
 		t.Fatal(err)
 	}
 	f.rotator = &Rotator{

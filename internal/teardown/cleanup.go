@@ -43,8 +43,7 @@ func deleteGenerated(ctx context.Context, client kubernetes.Interface, e invento
 // slipway created and nothing left in the inventory uses, and slipway's
 // own namespace once the inventory is empty; then it waits until they
 // are gone, since a terminating namespace refuses a re-install.
-func (r *Remover) deleteNamespaces(ctx context.Context, removed []inventory.Entry, timeout time.Duration, printer *ui.Printer) error {
-	remaining, _ := inventory.Load(ctx, r.Client)
+func (r *Remover) deleteNamespaces(ctx context.Context, removed, remaining []inventory.Entry, timeout time.Duration, printer *ui.Printer) error {
 	inUse := map[string]bool{}
 	for _, e := range remaining {
 		inUse[e.Namespace] = true
@@ -65,10 +64,21 @@ func (r *Remover) deleteNamespaces(ctx context.Context, removed []inventory.Entr
 		gone = append(gone, e.Namespace)
 	}
 	if len(remaining) == 0 {
-		// slipway's own namespace goes with the last component; its
-		// deletion is then awaited with the others.
-		_ = namespaces.Delete(ctx, inventory.Namespace, metav1.DeleteOptions{})
-		gone = append(gone, inventory.Namespace)
+		// slipway's own namespace goes with the last component, if
+		// slipway made it; its deletion is then awaited with the others.
+		ns, err := namespaces.Get(ctx, inventory.Namespace, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+		case err != nil:
+			return fmt.Errorf("read namespace %s: %w", inventory.Namespace, err)
+		case !kube.Owned(ns.Labels):
+			printer.Infof("kept namespace %s: it lacks the label %s=%s, so slipway did not make it", inventory.Namespace, kube.LabelManagedBy, kube.ManagedBy)
+		default:
+			if err := namespaces.Delete(ctx, inventory.Namespace, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+				return fmt.Errorf("delete namespace %s: %w", inventory.Namespace, err)
+			}
+			gone = append(gone, inventory.Namespace)
+		}
 	}
 	if len(gone) == 0 {
 		return nil

@@ -18,6 +18,7 @@ import (
 	"github.com/slipway-dev/slipway/internal/outcome"
 	"github.com/slipway-dev/slipway/internal/release"
 	"github.com/slipway-dev/slipway/internal/report"
+	"github.com/slipway-dev/slipway/internal/runlock"
 	"github.com/slipway-dev/slipway/internal/ui"
 )
 
@@ -30,10 +31,14 @@ type Options struct {
 	Kube            kube.Options
 	// Confirm is asked before anything is removed; nil means yes.
 	Confirm func(summary string) bool
+	// WaitForLock waits (up to Timeout) for a run lock another run holds.
+	WaitForLock bool
 }
 
 // Releases uninstalls the releases of one namespace (release.Manager).
 type Releases interface {
+	// Get returns the latest revision of a release, nil when there is none.
+	Get(ctx context.Context, name string) (*release.Info, error)
 	// CRDs lists the CRDs a release's chart installed from crds/.
 	CRDs(ctx context.Context, name string) ([]string, error)
 	Uninstall(ctx context.Context, name string, timeout time.Duration) error
@@ -77,7 +82,13 @@ func Run(ctx context.Context, o Options, printer *ui.Printer) (report.DownResult
 		CRDs:     ext.ApiextensionsV1().CustomResourceDefinitions(),
 		Context:  cluster.Context,
 	}
-	return r.Down(ctx, o, printer)
+	var res report.DownResult
+	err = runlock.Hold(ctx, cluster.Client, runlock.Options{Command: "down", Wait: o.WaitForLock, Progress: printer.Infof}, o.Timeout,
+		func(ctx context.Context) (err error) {
+			res, err = r.Down(ctx, o, printer)
+			return err
+		})
+	return res, err
 }
 
 // Down uninstalls components in reverse needs order, waits for their
@@ -110,6 +121,9 @@ func (r *Remover) Down(ctx context.Context, o Options, printer *ui.Printer) (rep
 	for _, e := range ordered {
 		names = append(names, e.Component)
 	}
+	if err := r.checkOwned(ctx, ordered, o); err != nil {
+		return res, err
+	}
 	if o.Confirm != nil && !o.Confirm(fmt.Sprintf("Remove %s from context %s?", strings.Join(names, ", "), r.Context)) {
 		return res, outcome.ErrAborted
 	}
@@ -122,7 +136,13 @@ func (r *Remover) Down(ctx context.Context, o Options, printer *ui.Printer) (rep
 		crds = append(crds, c...)
 		res.Removed = append(res.Removed, report.Removed{Component: e.Component, Namespace: e.Namespace, Release: e.Release})
 	}
-	if err := r.deleteNamespaces(ctx, ordered, o.Timeout, printer); err != nil {
+	// What stays in the inventory: with --keep-credentials every entry
+	// stays (the Secrets are kept, and their namespaces with them).
+	stay := remaining(entries, ordered)
+	if o.KeepCredentials {
+		stay = entries
+	}
+	if err := r.deleteNamespaces(ctx, ordered, stay, o.Timeout, printer); err != nil {
 		return res, err
 	}
 	crds = dedupe(crds)
@@ -141,6 +161,20 @@ func (r *Remover) Down(ctx context.Context, o Options, printer *ui.Printer) (rep
 	}
 	printer.Infof("removed %s", strings.Join(names, ", "))
 	return res, nil
+}
+
+// remaining are the entries that stay installed once removed are gone,
+// from the inventory read before anything was removed: a second read
+// that failed was taken for an empty inventory, and the namespaces of
+// components that stay were deleted (issue 17, item 6).
+func remaining(entries, removed []inventory.Entry) []inventory.Entry {
+	var out []inventory.Entry
+	for _, e := range entries {
+		if !slices.ContainsFunc(removed, func(x inventory.Entry) bool { return x.Component == e.Component }) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // selectEntries picks the entries of the components asked for (all when

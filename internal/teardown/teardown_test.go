@@ -108,7 +108,8 @@ func newFixture(t *testing.T, installed bool) *fixture {
 		for _, e := range entries {
 			m := release.NewForTesting(e.Namespace)
 			f.releases[e.Namespace] = m
-			if _, err := m.Apply(ctx, release.Spec{Name: e.Release, Namespace: e.Namespace, ChartPath: chartOf(t, e.Component), Timeout: time.Minute}); err != nil {
+			if _, err := m.Apply(ctx, release.Spec{Name: e.Release, Namespace: e.Namespace, ChartPath: chartOf(t, e.Component), Timeout: time.Minute,
+				Labels: map[string]string{kube.LabelComponent: e.Component}}); err != nil {
 				t.Fatal(err)
 			}
 		}
