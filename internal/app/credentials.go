@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v3"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/slipway-dev/slipway/internal/credentials"
 	"github.com/slipway-dev/slipway/internal/inventory"
@@ -54,11 +55,20 @@ Examples:
 					return usageError("--field needs exactly one component, e.g. slipway credentials jenkins --field password")
 				}
 			}
-			cluster, err := kube.Connect(ctx, kubeOptions(cmd), 10*time.Second)
+			// The inventory is read while the cluster is probed: one round
+			// trip less on a remote cluster (issue 18).
+			var entries []inventory.Entry
+			cluster, err := kube.ConnectAnd(ctx, kubeOptions(cmd), 10*time.Second, func(ctx context.Context, c *kube.Cluster) error {
+				var err error
+				if entries, err = inventory.Load(ctx, c.Client); err != nil {
+					return fmt.Errorf("context %s: %w", c.Context, err)
+				}
+				return nil
+			})
 			if err != nil {
 				return withCode(1, err)
 			}
-			rows, err := readCredentials(ctx, cluster, want)
+			rows, err := readCredentials(ctx, cluster, entries, want)
 			if err != nil {
 				return withCode(1, err)
 			}
@@ -80,13 +90,10 @@ Examples:
 	}
 }
 
-// readCredentials follows the inventory to each component's Secret. It
-// needs only `get` on that ConfigMap and on those Secrets.
-func readCredentials(ctx context.Context, cluster *kube.Cluster, want []string) ([]report.Credential, error) {
-	entries, err := inventory.Load(ctx, cluster.Client)
-	if err != nil {
-		return nil, fmt.Errorf("context %s: %w", cluster.Context, err)
-	}
+// readCredentials follows the inventory entries to each component's
+// Secret. It needs only `get` on those Secrets. The Secrets are read at
+// the same time (a few at once): one round trip, not one per component.
+func readCredentials(ctx context.Context, cluster *kube.Cluster, entries []inventory.Entry, want []string) ([]report.Credential, error) {
 	byName := map[string]inventory.Entry{}
 	var withCreds []string
 	for _, e := range entries {
@@ -99,31 +106,46 @@ func readCredentials(ctx context.Context, cluster *kube.Cluster, want []string) 
 		want = withCreds
 	}
 	store := &credentials.Store{Client: cluster.Client}
-	var rows []report.Credential
-	var errs []error
-	for _, name := range want {
+	rows := make([]*report.Credential, len(want))
+	errs := make([]error, len(want))
+	var g errgroup.Group
+	g.SetLimit(readConcurrency)
+	for i, name := range want {
 		e, ok := byName[name]
 		switch {
 		case !ok:
-			errs = append(errs, fmt.Errorf("no component %q installed by slipway in context %s; installed: %s", name, cluster.Context, strings.Join(slices.Sorted(maps.Keys(byName)), ", ")))
+			errs[i] = fmt.Errorf("no component %q installed by slipway in context %s; installed: %s", name, cluster.Context, strings.Join(slices.Sorted(maps.Keys(byName)), ", "))
 			continue
 		case e.Secret == "":
-			errs = append(errs, fmt.Errorf("component %q has no admin credentials managed by slipway", name))
+			errs[i] = fmt.Errorf("component %q has no admin credentials managed by slipway", name)
 			continue
 		}
-		c, err := store.Read(ctx, name, e.Namespace, e.Secret)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		url := c.URL
-		if url == "" {
-			url = e.URL
-		}
-		rows = append(rows, report.Credential{Component: name, Namespace: e.Namespace, URL: url, Username: c.Username, Password: c.Password})
+		g.Go(func() error {
+			c, err := store.Read(ctx, name, e.Namespace, e.Secret)
+			if err != nil {
+				errs[i] = err
+				return nil
+			}
+			url := c.URL
+			if url == "" {
+				url = e.URL
+			}
+			rows[i] = &report.Credential{Component: name, Namespace: e.Namespace, URL: url, Username: c.Username, Password: c.Password}
+			return nil
+		})
 	}
-	return rows, errors.Join(errs...)
+	_ = g.Wait() // every error is in errs, in the order asked
+	var out []report.Credential
+	for _, r := range rows {
+		if r != nil {
+			out = append(out, *r)
+		}
+	}
+	return out, errors.Join(errs...)
 }
+
+// readConcurrency bounds the reads a command has in flight at once.
+const readConcurrency = 8
 
 func rotateCommand() *cli.Command {
 	return &cli.Command{

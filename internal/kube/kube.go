@@ -122,25 +122,54 @@ func describeKubeconfig(explicit string) string {
 // within timeout, so that a missing cluster fails in a second with a
 // message that says which context and server were tried.
 func Connect(ctx context.Context, o Options, timeout time.Duration) (*Cluster, error) {
+	return ConnectAnd(ctx, o, timeout, nil)
+}
+
+// ConnectAnd is Connect that runs first, a command's first read, at the
+// same time as the probe: on a cluster 100 ms away the probe would
+// otherwise cost a round trip of its own before any work starts (issue
+// 18). When the probe fails, its error is the one returned, as from
+// Connect, and first's result is dropped.
+func ConnectAnd(ctx context.Context, o Options, timeout time.Duration, first func(context.Context, *Cluster) error) (*Cluster, error) {
 	c, err := Load(o)
 	if err != nil {
 		return nil, err
 	}
+	firstErr := make(chan error, 1)
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if first != nil {
+		go func() { firstErr <- first(fctx, c) }()
+	} else {
+		firstErr <- nil
+	}
+	if err := probe(c, o, timeout); err != nil {
+		cancel()
+		<-firstErr
+		return nil, err
+	}
+	if err := <-firstErr; err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+func probe(c *Cluster, o Options, timeout time.Duration) error {
 	cfg := rest.CopyConfig(c.Config)
 	cfg.Timeout = timeout
 	probe, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if _, err := probe.Discovery().ServerVersion(); err != nil {
 		if apierrors.IsUnauthorized(err) {
 			// The server answered: it is the credentials that are wrong,
 			// and "is the cluster running?" would send the user astray.
-			return nil, fmt.Errorf("context %q: the server %s rejected the credentials (401 Unauthorized): the token or client certificate in the kubeconfig (%s) is expired or wrong; fetch fresh credentials for the cluster (e.g. `kind export kubeconfig`, or your provider's get-credentials command)",
+			return fmt.Errorf("context %q: the server %s rejected the credentials (401 Unauthorized): the token or client certificate in the kubeconfig (%s) is expired or wrong; fetch fresh credentials for the cluster (e.g. `kind export kubeconfig`, or your provider's get-credentials command)",
 				c.Context, c.Server, describeKubeconfig(o.Kubeconfig))
 		}
-		return nil, fmt.Errorf("%w: context %q, server %s: %v\nis the cluster running? create one with `make cluster` (kind, from kind-config.yaml) or `slipway up --create-cluster`, or pick another with --context",
+		return fmt.Errorf("%w: context %q, server %s: %v\nis the cluster running? create one with `make cluster` (kind, from kind-config.yaml) or `slipway up --create-cluster`, or pick another with --context",
 			ErrUnreachable, c.Context, c.Server, err)
 	}
-	return c, nil
+	return nil
 }
