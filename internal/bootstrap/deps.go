@@ -79,7 +79,7 @@ func depsOn(c *kube.Cluster, started time.Time) (Deps, error) {
 	}
 	now := func() time.Time { return started }
 	return Deps{
-		Releases:   managers{release.ForCluster(c)},
+		Releases:   newReadOnce(managers{release.ForCluster(c)}),
 		Secrets:    &credentials.Store{Client: c.Client, Now: now},
 		Namespaces: func(ctx context.Context, ns string) error { return kube.EnsureNamespace(ctx, c.Client, ns) },
 		Readiness:  waiter,

@@ -37,9 +37,9 @@ func checkFixture(t *testing.T) (*Waiter, Target, *requestLog) {
 	m.Add(schema.GroupVersionKind{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "ClusterRole"}, meta.RESTScopeRoot)
 	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), map[schema.GroupVersionResource]string{
 		{Group: "apps", Version: "v1", Resource: "deployments"}:                       "DeploymentList",
-		{Version: "v1", Resource: "services"}:                                        "ServiceList",
-		{Version: "v1", Resource: "configmaps"}:                                      "ConfigMapList",
-		{Version: "v1", Resource: "secrets"}:                                         "SecretList",
+		{Version: "v1", Resource: "services"}:                                         "ServiceList",
+		{Version: "v1", Resource: "configmaps"}:                                       "ConfigMapList",
+		{Version: "v1", Resource: "secrets"}:                                          "SecretList",
 		{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterroles"}: "ClusterRoleList",
 	},
 		plain("v1", "Service", "app", "a"), plain("v1", "Service", "app", "b"),

@@ -11,7 +11,6 @@ import (
 	"github.com/fluxcd/cli-utils/pkg/kstatus/status"
 	"github.com/slipway-dev/slipway/internal/kube"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -218,58 +217,67 @@ func (w *Waiter) timeout(ctx context.Context, targets []Target, after time.Durat
 // cluster 100 ms away, one GET after the other made `status` take 9.5 s
 // (issue 18).
 func (w *Waiter) Check(ctx context.Context, t Target) ([]ResourceStatus, error) {
-	read, err := w.readAll(ctx, t.Objects)
+	out, err := w.verdicts(ctx, t.Objects)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]ResourceStatus, len(t.Objects))
+	sort.Slice(out, func(i, j int) bool { return out[i].Object.String() < out[j].Object.String() })
+	return out, nil
+}
+
+// verdicts reads objs (readAll) and decides each one's readiness, in the
+// order given.
+func (w *Waiter) verdicts(ctx context.Context, objs []kube.Ref) ([]ResourceStatus, error) {
+	read, err := w.readAll(ctx, objs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ResourceStatus, len(objs))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, checkConcurrency)
 	for i, r := range read {
 		if r.noMatch {
-			out[i] = ResourceStatus{Object: t.Objects[i], State: Progressing, Message: "kind not known to the API server yet"}
+			out[i] = ResourceStatus{Object: objs[i], State: Progressing, Message: "kind not known to the API server yet"}
 			continue
 		}
 		// A verdict may read more (a failing workload's pods, a CRD).
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			out[i] = w.verdict(ctx, t.Objects[i], r.obj, r.gvr, r.u)
+			out[i] = w.verdict(ctx, objs[i], r.obj, r.gvr, r.u)
 		})
 	}
 	wg.Wait()
-	sort.Slice(out, func(i, j int) bool { return out[i].Object.String() < out[j].Object.String() })
 	return out, nil
 }
 
-// checkPending is Check that fetches only the objects not in seenReady,
+// checkPending is Check that reads only the objects not in seenReady,
 // and adds the ones now ready to it.
 func (w *Waiter) checkPending(ctx context.Context, t Target, seenReady map[kube.Ref]ResourceStatus) ([]ResourceStatus, error) {
 	out := make([]ResourceStatus, len(t.Objects))
-	errs := make([]error, len(t.Objects))
-	// The objects not yet seen ready are fetched a few at a time: a chart
-	// such as Argo CD's has dozens, and one after the other they were most
-	// of a no-op run's readiness check.
-	sem := make(chan struct{}, checkConcurrency)
-	var wg sync.WaitGroup
+	var pending []int
 	for i, o := range t.Objects {
 		if s, ok := seenReady[o]; ok {
 			out[i] = s
 			continue
 		}
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			out[i], errs[i] = w.check(ctx, o)
-		})
+		pending = append(pending, i)
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	objs := make([]kube.Ref, len(pending))
+	for k, i := range pending {
+		objs[k] = t.Objects[i]
+	}
+	// Read as Check reads: a chart such as Argo CD's has dozens of
+	// objects, and one GET after the other they were most of a no-op
+	// run's readiness check (a list per kind now, issue 18).
+	sts, err := w.verdicts(ctx, objs)
+	if err != nil {
 		return nil, err
 	}
-	for i, s := range out {
-		if s.State == Ready {
-			seenReady[t.Objects[i]] = s
+	for k, i := range pending {
+		out[i] = sts[k]
+		if sts[k].State == Ready {
+			seenReady[t.Objects[i]] = sts[k]
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Object.String() < out[j].Object.String() })
@@ -302,24 +310,6 @@ func (w *Waiter) mapping(o kube.Ref) (dynamic.ResourceInterface, *kube.Ref, sche
 		return w.Dynamic.Resource(m.Resource), &obj, m.Resource, nil
 	}
 	return w.Dynamic.Resource(m.Resource).Namespace(o.Namespace), &obj, m.Resource, nil
-}
-
-func (w *Waiter) check(ctx context.Context, o kube.Ref) (ResourceStatus, error) {
-	ri, obj, gvr, err := w.mapping(o)
-	if err != nil {
-		if meta.IsNoMatchError(err) {
-			return ResourceStatus{Object: o, State: Progressing, Message: "kind not known to the API server yet"}, nil
-		}
-		return ResourceStatus{}, err
-	}
-	u, err := ri.Get(ctx, o.Name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		u, err = nil, nil
-	}
-	if err != nil {
-		return ResourceStatus{}, err
-	}
-	return w.verdict(ctx, o, *obj, gvr, u), nil
 }
 
 // verdict is the readiness of o as read (u; nil when it does not exist).
