@@ -9,6 +9,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/version"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -42,6 +43,9 @@ type Cluster struct {
 	Client          kubernetes.Interface
 	// Getter is what the Helm SDK takes; see GetterFor.
 	Getter genericclioptions.RESTClientGetter
+	// Version is the server's version as Connect's probe read it (nil
+	// after Load alone): later checks need not ask again.
+	Version *version.Info
 
 	opts Options
 }
@@ -161,7 +165,8 @@ func probe(c *Cluster, o Options, timeout time.Duration) error {
 	if err != nil {
 		return err
 	}
-	if _, err := probe.Discovery().ServerVersion(); err != nil {
+	v, err := probe.Discovery().ServerVersion()
+	if err != nil {
 		if apierrors.IsUnauthorized(err) {
 			// The server answered: it is the credentials that are wrong,
 			// and "is the cluster running?" would send the user astray.
@@ -171,5 +176,6 @@ func probe(c *Cluster, o Options, timeout time.Duration) error {
 		return fmt.Errorf("%w: context %q, server %s: %v\nis the cluster running? create one with `make cluster` (kind, from kind-config.yaml) or `slipway up --create-cluster`, or pick another with --context",
 			ErrUnreachable, c.Context, c.Server, err)
 	}
+	c.Version = v
 	return nil
 }
