@@ -145,6 +145,8 @@ type platformSuite struct {
 	helmCold, helmNoop Sample
 	helmStatus         Sample // helm status of each release, one after the other
 	kubectlCreds       Sample // kubectl get secret of each credentials Secret
+	// API requests of the no-op up, credentials and status runs.
+	noopReqs, credsReqs, statusReqs Sample
 	rss, helmRSS       Sample
 	reqs, helmReqs     Sample
 	verbs, helmVerbs   map[string]int // of the last run
@@ -288,6 +290,7 @@ func (b *bench) platformRun(ctx context.Context, s *platformSuite, i int) error 
 		s.throttleLogged++
 	}
 
+	b.proxy.reset()
 	r, err = timed(ctx, env, b.cfg.slipway, args...)
 	if err != nil {
 		return err
@@ -296,18 +299,24 @@ func (b *bench) platformRun(ctx context.Context, s *platformSuite, i int) error 
 		return fmt.Errorf("no-op re-run: %w", err)
 	}
 	s.noop.Seconds(r.wall)
+	n, _ := b.proxy.reset()
+	s.noopReqs = append(s.noopReqs, float64(n))
 
 	r, err = timed(ctx, env, b.cfg.slipway, "credentials", "--kubeconfig", b.kc)
 	if err != nil {
 		return err
 	}
 	s.creds.Seconds(r.wall)
+	n, _ = b.proxy.reset()
+	s.credsReqs = append(s.credsReqs, float64(n))
 
 	r, err = timed(ctx, env, b.cfg.slipway, "status", "--kubeconfig", b.kc, "-o", "json")
 	if err != nil {
 		return err
 	}
 	s.status.Seconds(r.wall)
+	n, _ = b.proxy.reset()
+	s.statusReqs = append(s.statusReqs, float64(n))
 
 	// The manual way gets what slipway worked out: the same chart
 	// versions and values, and the credential Secrets.

@@ -181,6 +181,7 @@ func (b *bench) notes(suites []*platformSuite) string {
 	}
 	for _, s := range suites {
 		fmt.Fprintf(&sb, "API requests of the last cold run, %s: slipway %s; helm %s.\n", s.label, verbs(s.verbs), verbs(s.helmVerbs))
+		fmt.Fprintf(&sb, "API requests per command, %s: no-op up %s, status %s, credentials %s.\n", s.label, s.noopReqs.String(count), s.statusReqs.String(count), s.credsReqs.String(count))
 	}
 	return sb.String()
 }
