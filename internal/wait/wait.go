@@ -14,7 +14,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
@@ -71,6 +70,9 @@ type Waiter struct {
 	// statusSub caches, per served custom resource, whether its CRD
 	// declares a status subresource (schema.GroupResource → bool).
 	statusSub sync.Map
+
+	podsMu   sync.Mutex
+	podLists map[string]*podList // by namespace; see namespacePods
 }
 
 // New builds a Waiter from a REST config.
@@ -358,7 +360,7 @@ var badWaiting = map[string]bool{
 
 // podTrouble returns a failing pod's reason, "" if none is failing.
 func (w *Waiter) podTrouble(ctx context.Context, u *unstructured.Unstructured) string {
-	for _, p := range w.pods(ctx, u) {
+	for _, p := range w.podsOfWorkload(ctx, u) {
 		for _, cs := range append(p.Status.InitContainerStatuses, p.Status.ContainerStatuses...) {
 			if cs.State.Waiting != nil && badWaiting[cs.State.Waiting.Reason] {
 				return fmt.Sprintf("pod %s: container %s: %s", p.Name, cs.Name, cs.State.Waiting.Reason)
@@ -368,16 +370,14 @@ func (w *Waiter) podTrouble(ctx context.Context, u *unstructured.Unstructured) s
 	return ""
 }
 
-// pods returns the pods selected by a workload's spec.selector.
+// pods lists the pods selected by a workload's selector now (for a
+// diagnosis; the wait itself uses podsOfWorkload).
 func (w *Waiter) pods(ctx context.Context, u *unstructured.Unstructured) []corev1.Pod {
-	ml, _, _ := unstructured.NestedStringMap(u.Object, "spec", "selector", "matchLabels")
-	if u.GetKind() == "Job" {
-		ml = map[string]string{"batch.kubernetes.io/job-name": u.GetName()}
-	}
-	if len(ml) == 0 {
+	sel := workloadSelector(u)
+	if sel == nil {
 		return nil
 	}
-	list, err := w.Client.CoreV1().Pods(u.GetNamespace()).List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(ml).String()})
+	list, err := w.Client.CoreV1().Pods(u.GetNamespace()).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
 	if err != nil {
 		return nil
 	}
