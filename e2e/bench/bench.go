@@ -147,12 +147,12 @@ type platformSuite struct {
 	kubectlCreds       Sample // kubectl get secret of each credentials Secret
 	// API requests of the no-op up, credentials and status runs.
 	noopReqs, credsReqs, statusReqs Sample
-	rss, helmRSS       Sample
-	reqs, helmReqs     Sample
-	verbs, helmVerbs   map[string]int // of the last run
-	throttleLogged     int            // runs whose stderr had client-go's throttling message
-	throttle           throttleStats  // the in-process run
-	components         int
+	rss, helmRSS                    Sample
+	reqs, helmReqs                  Sample
+	verbs, helmVerbs                map[string]int // of the last run
+	throttleLogged                  int            // runs whose stderr had client-go's throttling message
+	throttle                        throttleStats  // the in-process run
+	components                      int
 }
 
 // suites are the platform suites of one run: every profile at every
