@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -135,15 +136,50 @@ type platformSuite struct {
 	profile string // --profile
 	mirror  string // --chart-mirror
 	needs   map[string][]string
+	// rtt is the round-trip time the proxy adds while the suite runs
+	// (0: the local cluster as it is).
+	rtt time.Duration
 
 	cold, noop, creds  Sample
+	status             Sample // slipway status
 	helmCold, helmNoop Sample
-	rss, helmRSS       Sample
-	reqs, helmReqs     Sample
-	verbs, helmVerbs   map[string]int // of the last run
-	throttleLogged     int            // runs whose stderr had client-go's throttling message
-	throttle           throttleStats  // the in-process run
-	components         int
+	helmStatus         Sample // helm status of each release, one after the other
+	kubectlCreds       Sample // kubectl get secret of each credentials Secret
+	// API requests of the no-op up, credentials and status runs.
+	noopReqs, credsReqs, statusReqs Sample
+	rss, helmRSS                    Sample
+	reqs, helmReqs                  Sample
+	verbs, helmVerbs                map[string]int // of the last run
+	throttleLogged                  int            // runs whose stderr had client-go's throttling message
+	throttle                        throttleStats  // the in-process run
+	components                      int
+}
+
+// suites are the platform suites of one run: every profile at every
+// round-trip time of -rtt, the local ones first.
+func (b *bench) suites() ([]*platformSuite, error) {
+	var out []*platformSuite
+	for _, rtt := range b.cfg.rtts {
+		fixture, err := b.fixtureSuite()
+		if err != nil {
+			return nil, err
+		}
+		set := []*platformSuite{fixture}
+		if m := os.Getenv("E2E_CHART_MIRROR"); m != "" {
+			set = append(set, b.mirrorSuite(m))
+			if b.cfg.skipFixture {
+				set = set[1:]
+			}
+		}
+		for _, s := range set {
+			s.rtt = rtt
+			if rtt > 0 {
+				s.label += fmt.Sprintf(", %s RTT", rtt)
+			}
+		}
+		out = append(out, set...)
+	}
+	return out, nil
 }
 
 func (b *bench) fixtureSuite() (*platformSuite, error) {
@@ -193,6 +229,10 @@ func (b *bench) platform(ctx context.Context, s *platformSuite) error {
 			return err
 		}
 	}
+	// Everything of the suite, teardowns included, goes through the
+	// delay: a person on a remote cluster has it for every command.
+	b.proxy.rtt.set(s.rtt)
+	defer b.proxy.rtt.set(0)
 	for i := range b.cfg.runs {
 		logf("%s: run %d of %d", s.label, i+1, b.cfg.runs)
 		if err := b.platformRun(ctx, s, i); err != nil {
@@ -211,6 +251,7 @@ func (b *bench) platform(ctx context.Context, s *platformSuite) error {
 		return err
 	}
 	s.throttle = st
+	resetPeakRSS()
 	// The suite's CRDs go too: the next suite's charts may own the same
 	// CRDs under another release (the fixture GitOps chart and Argo CD's
 	// both define applications.argoproj.io), which Helm refuses to adopt.
@@ -249,6 +290,7 @@ func (b *bench) platformRun(ctx context.Context, s *platformSuite, i int) error 
 		s.throttleLogged++
 	}
 
+	b.proxy.reset()
 	r, err = timed(ctx, env, b.cfg.slipway, args...)
 	if err != nil {
 		return err
@@ -257,12 +299,24 @@ func (b *bench) platformRun(ctx context.Context, s *platformSuite, i int) error 
 		return fmt.Errorf("no-op re-run: %w", err)
 	}
 	s.noop.Seconds(r.wall)
+	n, _ := b.proxy.reset()
+	s.noopReqs = append(s.noopReqs, float64(n))
 
 	r, err = timed(ctx, env, b.cfg.slipway, "credentials", "--kubeconfig", b.kc)
 	if err != nil {
 		return err
 	}
 	s.creds.Seconds(r.wall)
+	n, _ = b.proxy.reset()
+	s.credsReqs = append(s.credsReqs, float64(n))
+
+	r, err = timed(ctx, env, b.cfg.slipway, "status", "--kubeconfig", b.kc, "-o", "json")
+	if err != nil {
+		return err
+	}
+	s.status.Seconds(r.wall)
+	n, _ = b.proxy.reset()
+	s.statusReqs = append(s.statusReqs, float64(n))
 
 	// The manual way gets what slipway worked out: the same chart
 	// versions and values, and the credential Secrets.
@@ -294,8 +348,17 @@ func (b *bench) platformRun(ctx context.Context, s *platformSuite, i int) error 
 		return fmt.Errorf("baseline, re-run: %w", err)
 	}
 	s.helmNoop.Seconds(wall)
-	logf("%s: slipway cold %s (%d requests, peak RSS %.0f MB), no-op %s, credentials %s; helm cold %s (%d requests), re-run %s",
-		s.label, sec(s.cold), int(s.reqs[i]), s.rss[i]/1e6, sec(s.noop), sec(s.creds), sec(s.helmCold), int(s.helmReqs[i]), sec(s.helmNoop))
+	if wall, err = b.helmStatus(ctx, helmHome, steps); err != nil {
+		return fmt.Errorf("baseline, status: %w", err)
+	}
+	s.helmStatus.Seconds(wall)
+	if wall, err = b.kubectlSecrets(ctx, steps); err != nil {
+		return fmt.Errorf("baseline, credentials: %w", err)
+	}
+	s.kubectlCreds.Seconds(wall)
+	logf("%s: slipway cold %s (%d requests, peak RSS %.0f MB), no-op %s, credentials %s, status %s; helm cold %s (%d requests), re-run %s, status %s; kubectl get secret %s",
+		s.label, sec(s.cold), int(s.reqs[i]), s.rss[i]/1e6, sec(s.noop), sec(s.creds), sec(s.status),
+		sec(s.helmCold), int(s.helmReqs[i]), sec(s.helmNoop), sec(s.helmStatus), sec(s.kubectlCreds))
 	return b.teardownHelm(ctx, helmHome, steps)
 }
 
@@ -382,7 +445,7 @@ func (b *bench) manualSteps(ctx context.Context, s *platformSuite, rep report.Up
 // processes. With secrets, each step's namespace and Secret are created
 // first (through the API, inside the timed section).
 func (b *bench) helmAll(ctx context.Context, home, mirror string, steps []step, secrets bool) (time.Duration, int64, error) {
-	env := []string{"HELM_CACHE_HOME=" + filepath.Join(home, "cache"), "HELM_CONFIG_HOME=" + filepath.Join(home, "config"), "HELM_DATA_HOME=" + filepath.Join(home, "data")}
+	env := helmEnv(home)
 	var rss int64
 	start := time.Now()
 	for _, st := range steps {
@@ -415,6 +478,41 @@ func (b *bench) helmAll(ctx context.Context, home, mirror string, steps []step, 
 	return time.Since(start), rss, nil
 }
 
+// helmEnv keeps a baseline's Helm state in home.
+func helmEnv(home string) []string {
+	return []string{"HELM_CACHE_HOME=" + filepath.Join(home, "cache"), "HELM_CONFIG_HOME=" + filepath.Join(home, "config"), "HELM_DATA_HOME=" + filepath.Join(home, "data")}
+}
+
+// helmStatus runs `helm status` for every release, one after the other,
+// and returns the total wall time: what a person checks by hand in place
+// of `slipway status`.
+func (b *bench) helmStatus(ctx context.Context, home string, steps []step) (time.Duration, error) {
+	start := time.Now()
+	for _, st := range steps {
+		if _, err := timed(ctx, helmEnv(home), b.cfg.helm, "status", st.comp.Release, "-n", st.comp.Namespace, "--kubeconfig", b.kc); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(start), nil
+}
+
+// kubectlSecrets reads every component's credentials Secret with
+// `kubectl get secret`, one after the other, and returns the total wall
+// time: the manual way of `slipway credentials`.
+func (b *bench) kubectlSecrets(ctx context.Context, steps []step) (time.Duration, error) {
+	start := time.Now()
+	for _, st := range steps {
+		ns, name, ok := strings.Cut(st.comp.Secret, "/")
+		if !ok {
+			continue
+		}
+		if _, err := timed(ctx, nil, b.cfg.kubectl, "get", "secret", name, "-n", ns, "-o", "json", "--kubeconfig", b.kc); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(start), nil
+}
+
 func (b *bench) createSecret(ctx context.Context, sec *corev1.Secret) error {
 	cs := b.cluster.Client.CoreV1()
 	_, err := cs.Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: sec.Namespace}}, metav1.CreateOptions{})
@@ -434,7 +532,7 @@ func (b *bench) teardownSlipway(ctx context.Context, nss []string, flags ...stri
 }
 
 func (b *bench) teardownHelm(ctx context.Context, home string, steps []step) error {
-	env := []string{"HELM_CACHE_HOME=" + filepath.Join(home, "cache"), "HELM_CONFIG_HOME=" + filepath.Join(home, "config"), "HELM_DATA_HOME=" + filepath.Join(home, "data")}
+	env := helmEnv(home)
 	var comps []report.Component
 	for i := len(steps) - 1; i >= 0; i-- {
 		c := steps[i].comp
@@ -501,6 +599,19 @@ func sec(s Sample) string { return seconds(s[len(s)-1]) }
 func slug(s string) string {
 	f, _, _ := strings.Cut(s, " ")
 	return f
+}
+
+// resetPeakRSS gives the memory of an in-process up back and resets the
+// bench's peak RSS. A child the bench starts shares the bench's memory
+// until it execs (Go starts children with vfork), and the kernel counts
+// the bench's peak into the child's Maxrss: after an in-process up every
+// later process, slipway's and helm's alike, was measured at that peak
+// (167.7 MB each in a run of the 100 ms suite).
+func resetPeakRSS() {
+	debug.FreeOSMemory()
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		logf("peak RSS not reset (%v): later RSS figures are at least the bench's own", err)
+	}
 }
 
 // inProcessUp runs `slipway up` in this process, where client-go's

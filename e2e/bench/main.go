@@ -25,8 +25,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -35,6 +38,8 @@ import (
 
 type config struct {
 	slipway, helm string
+	kubectl       string
+	rtts          []time.Duration
 	helmVersion   string
 	runs          int
 	scaleN        int
@@ -43,6 +48,7 @@ type config struct {
 	out           string
 	skipScale     bool
 	skipPlatform  bool
+	skipFixture   bool
 	keep          bool
 	paths         bool
 }
@@ -51,6 +57,8 @@ func main() {
 	var c config
 	flag.StringVar(&c.slipway, "slipway", "bin/slipway", "slipway `binary` to measure")
 	flag.StringVar(&c.helm, "helm", "bin/helm", "Helm v4 CLI `binary` for the baseline")
+	flag.StringVar(&c.kubectl, "kubectl", "kubectl", "kubectl `binary` for the credentials baseline (a name is looked up in PATH)")
+	rtt := flag.String("rtt", "0,100ms", "comma-separated round-trip `times` the proxy adds (half each way) for the platform figures: 0 is the local cluster, 100ms a remote one")
 	flag.StringVar(&c.helmVersion, "helm-version", "", "version the Helm CLI was built at (for the report)")
 	flag.IntVar(&c.runs, "runs", 5, "runs per figure (the median of at least 5 is reported)")
 	flag.IntVar(&c.scaleN, "scale", 20, "components in the generated scale profiles")
@@ -59,12 +67,21 @@ func main() {
 	flag.StringVar(&c.out, "out", "BENCHMARKS.md", "`file` -write updates")
 	flag.BoolVar(&c.skipScale, "skip-scale", false, "leave out the scale figures (the longest part)")
 	flag.BoolVar(&c.skipPlatform, "skip-platform", false, "leave out the platform figures (1-3, 4c, 6a): for trying the scale figures")
+	flag.BoolVar(&c.skipFixture, "skip-fixture", false, "with E2E_CHART_MIRROR, measure only the default profile's real charts")
 	flag.BoolVar(&c.keep, "keep-work", false, "keep the work directory (profiles, values files) for inspection")
 	flag.BoolVar(&c.paths, "paths", false, "log the most frequent API request paths of every cold up (to see where requests go)")
 	flag.Parse()
 	if c.runs < 1 || c.scaleN < 2 {
 		fmt.Fprintln(os.Stderr, "bench: -runs must be at least 1 and -scale at least 2")
 		os.Exit(2)
+	}
+	for _, f := range strings.Split(*rtt, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(f))
+		if err != nil || d < 0 || slices.Contains(c.rtts, d) {
+			fmt.Fprintf(os.Stderr, "bench: -rtt %q: want distinct durations such as 0,100ms\n", *rtt)
+			os.Exit(2)
+		}
+		c.rtts = append(c.rtts, d)
 	}
 	if c.runs < 5 {
 		logf("-runs %d: fewer than the 5 runs a published figure needs; fine for a try", c.runs)
@@ -86,7 +103,14 @@ func main() {
 }
 
 func run(ctx context.Context, c config) error {
-	for _, p := range []*string{&c.slipway, &c.helm} {
+	if !strings.Contains(c.kubectl, "/") {
+		path, err := exec.LookPath(c.kubectl)
+		if err != nil {
+			return fmt.Errorf("the credentials baseline needs kubectl: %w (pass -kubectl)", err)
+		}
+		c.kubectl = path
+	}
+	for _, p := range []*string{&c.slipway, &c.helm, &c.kubectl} {
 		abs, err := filepath.Abs(*p)
 		if err != nil {
 			return err
@@ -110,13 +134,9 @@ func run(ctx context.Context, c config) error {
 	if err := b.overhead(ctx); err != nil {
 		return err
 	}
-	fixture, err := b.fixtureSuite()
+	suites, err := b.suites()
 	if err != nil {
 		return err
-	}
-	suites := []*platformSuite{fixture}
-	if m := os.Getenv("E2E_CHART_MIRROR"); m != "" {
-		suites = append(suites, b.mirrorSuite(m))
 	}
 	if c.skipPlatform {
 		suites = nil

@@ -28,6 +28,7 @@ import (
 type countingProxy struct {
 	srv *http.Server
 	url string
+	rtt rttState // added round-trip time (see latency.go)
 
 	mu     sync.Mutex
 	total  int
@@ -56,6 +57,7 @@ func startProxy(upstream *rest.Config) (*countingProxy, error) {
 		return nil, err
 	}
 	p := &countingProxy{url: "http://" + ln.Addr().String(), byVerb: map[string]int{}, byPath: map[string]int{}}
+	forward := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { delayed(p.rtt.get(), rp).ServeHTTP(w, r) })
 	p.srv = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			verb := r.Method
@@ -67,7 +69,7 @@ func startProxy(upstream *rest.Config) (*countingProxy, error) {
 			p.byVerb[verb]++
 			p.byPath[verb+" "+r.URL.Path]++
 			p.mu.Unlock()
-			rp.ServeHTTP(w, r)
+			forward.ServeHTTP(w, r)
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v3"
+	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -71,7 +72,16 @@ Examples:
 			if kind != "" && !slices.Contains(credentialKinds, kind) {
 				return usageError("--kind %q: use %s", kind, strings.Join(credentialKinds, ", "))
 			}
-			cluster, err := kube.Connect(ctx, kubeOptions(cmd), 10*time.Second)
+			// The inventory is read while the cluster is probed: one round
+			// trip less on a remote cluster (issue 18).
+			var entries []inventory.Entry
+			cluster, err := kube.ConnectAnd(ctx, kubeOptions(cmd), 10*time.Second, func(ctx context.Context, c *kube.Cluster) error {
+				var err error
+				if entries, err = inventory.Load(ctx, c.Client); err != nil {
+					return fmt.Errorf("context %s: %w", c.Context, err)
+				}
+				return nil
+			})
 			if err != nil {
 				return withCode(1, err)
 			}
@@ -79,7 +89,7 @@ Examples:
 			if len(want) == 0 {
 				warn = ui.New(cmd.Root().ErrWriter, false).Warnf
 			}
-			rows, err := readCredentials(ctx, cluster, want, kind, warn)
+			rows, err := readCredentials(ctx, cluster, entries, want, kind, warn)
 			if err != nil {
 				return withCode(1, err)
 			}
@@ -115,16 +125,17 @@ Examples:
 // credentialKinds are the values of --kind.
 var credentialKinds = []string{kube.KindAdmin, kube.KindGitRepository, kube.KindRegistry}
 
-// readCredentials follows the inventory to each component's admin Secret
-// (only `get` on that ConfigMap and those Secrets is needed), then lists
-// the Secrets labelled with a credential kind in the components'
-// namespaces. A forbidden list is reported through warn and leaves those
-// out. Passwords are returned as stored; the caller masks them.
-func readCredentials(ctx context.Context, cluster *kube.Cluster, want []string, kind string, warn func(string, ...any)) ([]report.Credential, error) {
-	entries, err := inventory.Load(ctx, cluster.Client)
-	if err != nil {
-		return nil, fmt.Errorf("context %s: %w", cluster.Context, err)
-	}
+// readConcurrency bounds the reads a command has in flight at once.
+const readConcurrency = 8
+
+// readCredentials follows the inventory entries to each component's
+// admin Secret (only `get` on those Secrets is needed), then lists the
+// Secrets labelled with a credential kind in the components' namespaces.
+// The Secrets and the lists are read at the same time (a few at once):
+// one round trip, not one per component (issue 18). A forbidden list is
+// reported through warn and leaves those out. Passwords are returned as
+// stored; the caller masks them.
+func readCredentials(ctx context.Context, cluster *kube.Cluster, entries []inventory.Entry, want []string, kind string, warn func(string, ...any)) ([]report.Credential, error) {
 	byName := map[string]inventory.Entry{}
 	var withCreds []string
 	for _, e := range entries {
@@ -140,51 +151,66 @@ func readCredentials(ctx context.Context, cluster *kube.Cluster, want []string, 
 		}
 	}
 	store := &credentials.Store{Client: cluster.Client}
-	var rows []report.Credential
-	var errs []error
+	admin := make([]*report.Credential, len(want))
+	errs := make([]error, len(want))
 	namespaces := map[string]bool{}
-	for _, name := range want {
+	var g errgroup.Group
+	g.SetLimit(readConcurrency)
+	for i, name := range want {
 		e, ok := byName[name]
 		if !ok {
-			errs = append(errs, fmt.Errorf("no component %q installed by slipway in context %s; installed: %s", name, cluster.Context, strings.Join(slices.Sorted(maps.Keys(byName)), ", ")))
+			errs[i] = fmt.Errorf("no component %q installed by slipway in context %s; installed: %s", name, cluster.Context, strings.Join(slices.Sorted(maps.Keys(byName)), ", "))
 			continue
 		}
 		namespaces[e.Namespace] = true
 		if e.Secret == "" || (kind != "" && kind != kube.KindAdmin) {
 			continue
 		}
-		c, err := store.Read(ctx, name, e.Namespace, e.Secret)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		url := c.URL
-		if url == "" {
-			url = e.URL
-		}
-		rows = append(rows, report.Credential{Component: name, Kind: kube.KindAdmin, Namespace: e.Namespace, Secret: e.Secret, URL: url, Username: c.Username, Password: c.Password})
+		g.Go(func() error {
+			c, err := store.Read(ctx, name, e.Namespace, e.Secret)
+			if err != nil {
+				errs[i] = err
+				return nil
+			}
+			url := c.URL
+			if url == "" {
+				url = e.URL
+			}
+			admin[i] = &report.Credential{Component: name, Kind: kube.KindAdmin, Namespace: e.Namespace, Secret: e.Secret, URL: url, Username: c.Username, Password: c.Password}
+			return nil
+		})
 	}
-	if err := errors.Join(errs...); err != nil {
+	var kept []report.Credential
+	var keptErr error
+	if kind != kube.KindAdmin {
+		g.Go(func() error {
+			kept, keptErr = keptCredentials(ctx, cluster, slices.Sorted(maps.Keys(namespaces)), warn)
+			return nil
+		})
+	}
+	_ = g.Wait() // every error is in errs (in the order asked) or keptErr
+	var rows []report.Credential
+	for _, r := range admin {
+		if r != nil {
+			rows = append(rows, *r)
+		}
+	}
+	if err := errors.Join(append(errs, keptErr)...); err != nil {
 		return rows, err
 	}
-	if kind != kube.KindAdmin {
-		kept, err := keptCredentials(ctx, cluster, slices.Sorted(maps.Keys(namespaces)), warn)
-		if err != nil {
-			return rows, err
-		}
-		for _, k := range kept {
-			if slices.Contains(want, k.Component) && (kind == "" || k.Kind == kind) {
-				rows = append(rows, k)
-			}
+	for _, k := range kept {
+		if slices.Contains(want, k.Component) && (kind == "" || k.Kind == kind) {
+			rows = append(rows, k)
 		}
 	}
+	var missing []error
 	if named {
 		for _, name := range want {
 			if !slices.ContainsFunc(rows, func(r report.Credential) bool { return r.Component == name }) {
 				if kind != "" {
-					errs = append(errs, fmt.Errorf("component %q has no %s credential kept by slipway", name, kind))
+					missing = append(missing, fmt.Errorf("component %q has no %s credential kept by slipway", name, kind))
 				} else if !slices.Contains(withCreds, name) {
-					errs = append(errs, fmt.Errorf("component %q has no admin credentials managed by slipway", name))
+					missing = append(missing, fmt.Errorf("component %q has no admin credentials managed by slipway", name))
 				}
 			}
 		}
@@ -196,7 +222,7 @@ func readCredentials(ctx context.Context, cluster *kube.Cluster, want []string, 
 			rows = append(rows, report.Credential{Component: e.Component, Kind: kube.KindRegistry, Namespace: e.Namespace, URL: e.URL, InCluster: e.InCluster})
 		}
 	}
-	return rows, errors.Join(errs...)
+	return rows, errors.Join(missing...)
 }
 
 // keptCredentials lists, in each namespace, the Secrets slipway keeps a

@@ -44,8 +44,12 @@ func TestReadCredentialsKinds(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
+	entries, err := inventory.Load(ctx, client)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cluster := &kube.Cluster{Context: "test", Client: client}
-	rows, err := readCredentials(ctx, cluster, nil, "", func(string, ...any) {})
+	rows, err := readCredentials(ctx, cluster, entries, nil, "", func(string, ...any) {})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,15 +67,15 @@ func TestReadCredentialsKinds(t *testing.T) {
 		}
 	}
 
-	rows, err = readCredentials(ctx, cluster, []string{"argocd-repo"}, "", nil)
+	rows, err = readCredentials(ctx, cluster, entries, []string{"argocd-repo"}, "", nil)
 	if err != nil || len(rows) != 1 || rows[0].Kind != kube.KindGitRepository {
 		t.Errorf("named wiring component: %+v, %v", rows, err)
 	}
-	rows, err = readCredentials(ctx, cluster, []string{"jenkins"}, kube.KindRegistry, nil)
+	rows, err = readCredentials(ctx, cluster, entries, []string{"jenkins"}, kube.KindRegistry, nil)
 	if err != nil || len(rows) != 1 || rows[0].Username != "pusher" {
 		t.Errorf("--kind registry: %+v, %v", rows, err)
 	}
-	_, err = readCredentials(ctx, cluster, []string{"argocd-repo"}, kube.KindAdmin, nil)
+	_, err = readCredentials(ctx, cluster, entries, []string{"argocd-repo"}, kube.KindAdmin, nil)
 	if err == nil || !strings.Contains(err.Error(), `component "argocd-repo" has no admin credential kept by slipway`) {
 		t.Errorf("--kind admin of the wiring: %v", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/sync/errgroup"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/slipway-dev/slipway/internal/credentials"
@@ -21,34 +22,61 @@ import (
 // never rotate them) and generates the missing ones in memory. They are
 // written to the cluster only by the install, after everything was
 // validated. Without a cluster (d.Secrets nil) every one is generated.
+//
+// The components' Secrets are read at the same time, a few at once (one
+// round trip each on a remote cluster, issue 18); the first error in
+// profile order is returned, as when they were read one by one.
 func loadCredentials(ctx context.Context, p *Prepared, ov *overrides, d Deps) (map[string]credentials.Credential, map[string]credentials.Spec, error) {
 	creds, specs := map[string]credentials.Credential{}, map[string]credentials.Spec{}
-	for _, c := range p.Profile.Components {
+	comps := p.Profile.Components
+	got := make([]*credentials.Credential, len(comps))
+	errs := make([]error, len(comps))
+	var g errgroup.Group
+	g.SetLimit(readConcurrency)
+	for i, c := range comps {
 		if c.Credentials == nil {
 			continue
 		}
 		spec := credentialSpec(c, p.Options)
 		specs[c.Name] = spec
-		provided, err := providedPassword(ctx, p, ov.passwords, c.Name)
-		if err != nil {
-			return nil, nil, err
+		g.Go(func() error {
+			cred, err := loadCredential(ctx, p, ov, d, c.Name, spec)
+			got[i], errs[i] = &cred, err
+			return nil
+		})
+	}
+	_ = g.Wait()
+	for i, c := range comps {
+		if errs[i] != nil {
+			return nil, nil, errs[i]
 		}
-		var cred credentials.Credential
-		if d.Secrets == nil {
-			pw := provided
-			if pw == "" {
-				if pw, err = credentials.Generate(spec); err != nil {
-					return nil, nil, err
-				}
-			}
-			cred = credentials.Credential{Component: c.Name, Namespace: spec.Namespace, Secret: spec.SecretName, URL: spec.URL,
-				Username: spec.Username, Password: pw, CreatedAt: p.Started, Created: true}
-		} else if cred, err = d.Secrets.Ensure(ctx, spec, provided, true); err != nil {
-			return nil, nil, err
+		if got[i] != nil {
+			creds[c.Name] = *got[i]
 		}
-		creds[c.Name] = cred
 	}
 	return creds, specs, nil
+}
+
+// readConcurrency bounds the reads prepare has in flight at once.
+const readConcurrency = 8
+
+// loadCredential reads one component's credential, or generates it.
+func loadCredential(ctx context.Context, p *Prepared, ov *overrides, d Deps, comp string, spec credentials.Spec) (credentials.Credential, error) {
+	provided, err := providedPassword(ctx, p, ov.passwords, comp)
+	if err != nil {
+		return credentials.Credential{}, err
+	}
+	if d.Secrets != nil {
+		return d.Secrets.Ensure(ctx, spec, provided, true)
+	}
+	pw := provided
+	if pw == "" {
+		if pw, err = credentials.Generate(spec); err != nil {
+			return credentials.Credential{}, err
+		}
+	}
+	return credentials.Credential{Component: comp, Namespace: spec.Namespace, Secret: spec.SecretName, URL: spec.URL,
+		Username: spec.Username, Password: pw, CreatedAt: p.Started, Created: true}, nil
 }
 
 func credentialSpec(c profile.Component, o Options) credentials.Spec {

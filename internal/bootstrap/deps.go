@@ -83,7 +83,7 @@ func depsOn(c *kube.Cluster, started time.Time) (Deps, error) {
 	}
 	now := func() time.Time { return started }
 	return Deps{
-		Releases:    managers{release.ForCluster(c)},
+		Releases:    newReadOnce(managers{release.ForCluster(c)}),
 		Secrets:     &credentials.Store{Client: c.Client, Now: now},
 		RepoSecrets: gitauth.Store{Client: c.Client},
 		Namespaces:  func(ctx context.Context, ns string) error { return kube.EnsureNamespace(ctx, c.Client, ns) },

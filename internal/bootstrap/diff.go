@@ -8,11 +8,13 @@ import (
 	"strings"
 
 	"github.com/pmezard/go-difflib/difflib"
+	"golang.org/x/sync/errgroup"
 	"sigs.k8s.io/yaml"
 
 	"github.com/slipway-dev/slipway/internal/credentials"
 	"github.com/slipway-dev/slipway/internal/inventory"
 	"github.com/slipway-dev/slipway/internal/kube"
+	"github.com/slipway-dev/slipway/internal/plan"
 	"github.com/slipway-dev/slipway/internal/release"
 	"github.com/slipway-dev/slipway/internal/report"
 	"github.com/slipway-dev/slipway/internal/ui"
@@ -31,51 +33,77 @@ func Diff(ctx context.Context, opts Options, printer *ui.Printer) (*report.Diff,
 		return nil, false, fmt.Errorf("diff needs the cluster to compare with: %w", kube.ErrUnreachable)
 	}
 	d := &report.Diff{Profile: p.Plan.Profile, Version: p.Plan.Version, Context: p.Cluster.Context}
+	// Every release, and the inventory, is read at the same time: one
+	// round trip, not one per component, on a remote cluster (issue 18).
+	rows := make([]report.ComponentDiff, len(p.Plan.Releases))
+	var entries []inventory.Entry
+	var g errgroup.Group
+	g.SetLimit(readConcurrency)
+	g.Go(func() error {
+		entries, _ = inventory.Load(ctx, p.Cluster.Client) // none: nothing outside the plan
+		return nil
+	})
+	errs := make([]error, len(p.Plan.Releases))
+	for i, rel := range p.Plan.Releases {
+		g.Go(func() error {
+			rows[i], errs[i] = diffRelease(ctx, p, deps, rel)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, false, err // the first in plan order
+		}
+	}
 	changes := false
 	inPlan := map[string]bool{}
-	for _, rel := range p.Plan.Releases {
-		inPlan[rel.Component] = true
-		c := report.ComponentDiff{Component: rel.Component, Namespace: rel.Namespace, Release: rel.Name, NewVersion: rel.Chart.Version}
-		mgr, err := deps.Releases.For(rel.Namespace)
-		if err != nil {
-			return nil, false, err
-		}
-		cur, err := mgr.Get(ctx, rel.Name)
-		if err != nil {
-			return nil, false, err
-		}
-		mask := secretPaths(p, rel.Component)
-		switch {
-		case cur == nil:
-			c.Action = string(release.Install)
-		case upToDate(cur, rel.Digest()):
-			c.Action, c.OldVersion = string(release.Unchanged), cur.ChartVersion
-		default:
-			c.Action, c.OldVersion = string(release.Upgrade), cur.ChartVersion
-			if cur.Pending() {
-				c.Note = "left " + string(cur.Status) + " by an interrupted run; up repairs it first"
-			}
-			c.Values = valuesDiff(cur.Values, rel.Values, mask)
-			res, err := release.Render(ctx, release.Spec{Name: rel.Name, Namespace: rel.Namespace, ChartPath: p.chartPath(rel.Component), Values: rel.Values}, "")
-			if err != nil {
-				return nil, false, fmt.Errorf("%s: %w", rel.Component, err)
-			}
-			c.Manifest = manifestDiff(cur.Manifest, withoutHooks(res.Manifest))
-		}
+	for _, c := range rows {
+		inPlan[c.Component] = true
 		if c.Action != string(release.Unchanged) {
 			changes = true
 		}
 		d.Components = append(d.Components, c)
 	}
-	if entries, err := inventory.Load(ctx, p.Cluster.Client); err == nil {
-		for _, e := range entries {
-			if !inPlan[e.Component] {
-				d.Components = append(d.Components, report.ComponentDiff{Component: e.Component, Namespace: e.Namespace, Release: e.Release,
-					Action: "not in plan", OldVersion: e.Version, Note: "up leaves it installed; `slipway down " + e.Component + "` removes it"})
-			}
+	for _, e := range entries {
+		if !inPlan[e.Component] {
+			d.Components = append(d.Components, report.ComponentDiff{Component: e.Component, Namespace: e.Namespace, Release: e.Release,
+				Action: "not in plan", OldVersion: e.Version, Note: "up leaves it installed; `slipway down " + e.Component + "` removes it"})
 		}
 	}
 	return d, changes, nil
+}
+
+// diffRelease compares one release of the plan with the cluster.
+func diffRelease(ctx context.Context, p *Prepared, deps Deps, rel plan.Release) (report.ComponentDiff, error) {
+	c := report.ComponentDiff{Component: rel.Component, Namespace: rel.Namespace, Release: rel.Name, NewVersion: rel.Chart.Version}
+	mgr, err := deps.Releases.For(rel.Namespace)
+	if err != nil {
+		return c, err
+	}
+	cur, err := mgr.Get(ctx, rel.Name)
+	if err != nil {
+		return c, err
+	}
+	mask := secretPaths(p, rel.Component)
+	switch {
+	case cur == nil:
+		c.Action = string(release.Install)
+	case upToDate(cur, rel.Digest()):
+		c.Action, c.OldVersion = string(release.Unchanged), cur.ChartVersion
+	default:
+		c.Action, c.OldVersion = string(release.Upgrade), cur.ChartVersion
+		if cur.Pending() {
+			c.Note = "left " + string(cur.Status) + " by an interrupted run; up repairs it first"
+		}
+		c.Values = valuesDiff(cur.Values, rel.Values, mask)
+		res, err := release.Render(ctx, release.Spec{Name: rel.Name, Namespace: rel.Namespace, ChartPath: p.chartPath(rel.Component), Values: rel.Values}, "")
+		if err != nil {
+			return c, fmt.Errorf("%s: %w", rel.Component, err)
+		}
+		c.Manifest = manifestDiff(cur.Manifest, withoutHooks(res.Manifest))
+	}
+	return c, nil
 }
 
 // secretPaths are the values paths whose content must not be shown.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/slipway-dev/slipway/internal/credentials"
 	"github.com/slipway-dev/slipway/internal/kube"
 	"github.com/slipway-dev/slipway/internal/outcome"
@@ -110,16 +112,28 @@ func (in *installer) install(ctx context.Context, rel plan.Release) (release.Res
 	fail := func(err error) (release.Result, *release.Info, ReleaseClient, installed, error) {
 		return release.Result{}, nil, nil, out, fmt.Errorf("%s: %w", comp, err)
 	}
-	if err := in.d.Namespaces(ctx, rel.Namespace); err != nil {
+	mgr, err := in.d.Releases.For(rel.Namespace)
+	if err != nil {
+		return release.Result{}, nil, nil, out, err
+	}
+	// Usually prepare read the release already (readOnce): no request.
+	cur, err := mgr.Get(ctx, rel.Name)
+	if err != nil {
 		return fail(err)
 	}
-	if spec, ok := in.p.Specs[comp]; ok {
-		cred, err := in.d.Secrets.Ensure(ctx, spec, in.p.Credentials[comp].Password, false)
-		if err != nil {
+	digest := rel.Digest()
+	// A release deployed with this plan lives in its namespace (Helm
+	// stores it there): no need to ask for the namespace again.
+	if !upToDate(cur, digest) {
+		if err := in.d.Namespaces(ctx, rel.Namespace); err != nil {
 			return fail(err)
 		}
-		out.cred = &cred
 	}
+	cred, err := in.ensureSecrets(ctx, rel)
+	if err != nil {
+		return fail(err)
+	}
+	out.cred = cred
 	if l := in.p.RegistryLogin; l != nil && l.Component == comp {
 		wrote, err := in.d.Secrets.EnsureRegistry(ctx, *l)
 		if err != nil {
@@ -129,20 +143,7 @@ func (in *installer) install(ctx context.Context, rel plan.Release) (release.Res
 			in.ui.Infof("%s: wrote docker-registry secret %s/%s for %s", comp, l.Namespace, l.Secret, l.Server)
 		}
 	}
-	for _, g := range rel.Generated {
-		if _, err := in.d.Secrets.EnsureInternal(ctx, credentials.Internal{Component: comp, Namespace: rel.Namespace, Name: g.Name, Key: g.Key, Length: g.Length}); err != nil {
-			return fail(err)
-		}
-	}
 	if err := in.ensureRepoAuth(ctx, comp); err != nil {
-		return fail(err)
-	}
-	mgr, err := in.d.Releases.For(rel.Namespace)
-	if err != nil {
-		return release.Result{}, nil, nil, out, err
-	}
-	cur, err := mgr.Get(ctx, rel.Name)
-	if err != nil {
 		return fail(err)
 	}
 	// A release an interrupted run left pending would refuse every
@@ -159,7 +160,6 @@ func (in *installer) install(ctx context.Context, rel plan.Release) (release.Res
 			return fail(err)
 		}
 	}
-	digest := rel.Digest()
 	if upToDate(cur, digest) {
 		// Nothing changed since the last run: no Helm upgrade at all,
 		// only the readiness check.
@@ -182,6 +182,41 @@ func (in *installer) install(ctx context.Context, rel plan.Release) (release.Res
 		return res, cur, mgr, out, err
 	}
 	return res, cur, mgr, out, nil
+}
+
+// ensureSecrets makes the component's credentials Secret and the
+// internal Secrets its chart reads exist, all at once, and returns the
+// login as stored (nil for a component without one). A credential that
+// prepare read from the cluster, with the URL this run gives it, is
+// taken as read: asking again is a round trip on a remote cluster
+// (issue 18). Not with --adopt: prepare's read only pretended to label
+// a foreign Secret, and Ensure does it now.
+func (in *installer) ensureSecrets(ctx context.Context, rel plan.Release) (*credentials.Credential, error) {
+	comp := rel.Component
+	var g errgroup.Group
+	var cred *credentials.Credential
+	if spec, ok := in.p.Specs[comp]; ok {
+		read := in.p.Credentials[comp]
+		if !read.Created && read.URL == spec.URL && read.Password != "" && !spec.Adopt {
+			cred = &read
+		} else {
+			g.Go(func() error {
+				c, err := in.d.Secrets.Ensure(ctx, spec, read.Password, false)
+				cred = &c
+				return err
+			})
+		}
+	}
+	for _, gen := range rel.Generated {
+		g.Go(func() error {
+			_, err := in.d.Secrets.EnsureInternal(ctx, credentials.Internal{Component: comp, Namespace: rel.Namespace, Name: gen.Name, Key: gen.Key, Length: gen.Length})
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return cred, nil
 }
 
 // upToDate reports whether a stored release is deployed with the chart

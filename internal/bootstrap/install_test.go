@@ -150,7 +150,7 @@ func newInstallTest(t *testing.T) *installTest {
 		Plan:        &plan.Plan{Profile: "default", Version: "1.2.0"},
 		Charts:      map[string]Chart{"ingress": {Resolved: charts.Resolved{Name: "ingress", Version: "1.0.0"}, Fetched: charts.Fetched{Path: chart}}},
 		Specs:       map[string]credentials.Spec{"ingress": {Component: "ingress", Namespace: "ing", SecretName: "ingress-admin", Username: "admin"}},
-		Credentials: map[string]credentials.Credential{"ingress": {Password: "generated-in-prepare"}},
+		Credentials: map[string]credentials.Credential{"ingress": {Password: "generated-in-prepare", Created: true}},
 	}
 	st := &stores{}
 	d := Deps{
@@ -191,6 +191,16 @@ func TestInstallUpgradeUnchanged(t *testing.T) {
 	}
 	if out, err = it.run(t); err != nil || out.action != release.Unchanged {
 		t.Fatalf("same plan again: %+v, %v", out, err)
+	}
+	// A re-run whose prepare read the Secret from the cluster asks for
+	// neither the namespace nor the Secret again (issue 18: each is a
+	// round trip on a remote cluster).
+	it.in.p.Credentials["ingress"] = credentials.Credential{Password: "stored", Username: "admin"}
+	if out, err = it.run(t); err != nil || out.action != release.Unchanged || out.cred == nil || out.cred.Password != "stored" {
+		t.Fatalf("re-run with the Secret read in prepare: %+v, %v", out, err)
+	}
+	if want := "wait ingress (4 objects)"; it.c.String() != want {
+		t.Errorf("re-run calls: %s\nwant:  %s", it.c, want)
 	}
 	it.rel.Values = map[string]any{"replicas": 2}
 	if out, err = it.run(t); err != nil || out.action != release.Upgrade {

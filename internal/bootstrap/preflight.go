@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -43,13 +44,24 @@ func runPreflight(ctx context.Context, p *Prepared, d Deps, printer *ui.Printer)
 
 // checkPlan runs the checks that read the cluster and every chart.
 func checkPlan(ctx context.Context, p *Prepared, d Deps) error {
-	nodes, err := p.Cluster.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return fmt.Errorf("preflight: list nodes: %w (slipway needs `list` on nodes for its checks; --skip-preflight skips them)", err)
-	}
-	ver, err := p.Cluster.Client.Discovery().ServerVersion()
-	if err != nil {
-		return fmt.Errorf("preflight: server version: %w", err)
+	// The node list is read while the charts are looked at; the
+	// server's version came with Connect's probe.
+	var (
+		nodes    *corev1.NodeList
+		nodesErr error
+		listed   = make(chan struct{})
+	)
+	go func() {
+		defer close(listed)
+		nodes, nodesErr = p.Cluster.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	}()
+	ver := p.Cluster.Version
+	if ver == nil {
+		var err error
+		if ver, err = p.Cluster.Client.Discovery().ServerVersion(); err != nil {
+			<-listed
+			return fmt.Errorf("preflight: server version: %w", err)
+		}
 	}
 	metas := make([]release.ChartMeta, len(p.Plan.Releases))
 	workloads := make([][]preflight.Workload, len(p.Plan.Releases))
@@ -90,8 +102,12 @@ func checkPlan(ctx context.Context, p *Prepared, d Deps) error {
 		})
 	}
 	wg.Wait()
+	<-listed
 	if err := errors.Join(errs...); err != nil {
 		return err
+	}
+	if nodesErr != nil {
+		return fmt.Errorf("preflight: list nodes: %w (slipway needs `list` on nodes for its checks; --skip-preflight skips them)", nodesErr)
 	}
 	var chartList []preflight.Chart
 	var all, ingress []preflight.Workload

@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/version"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -44,6 +46,9 @@ type Cluster struct {
 	Client          kubernetes.Interface
 	// Getter is what the Helm SDK takes; see GetterFor.
 	Getter genericclioptions.RESTClientGetter
+	// Version is the server's version as Connect's probe read it (nil
+	// after Load alone): later checks need not ask again.
+	Version *version.Info
 
 	opts Options
 }
@@ -125,31 +130,66 @@ func describeKubeconfig(explicit string) string {
 // within timeout, so that a missing cluster fails in a second with a
 // message that says which context and server were tried.
 func Connect(ctx context.Context, o Options, timeout time.Duration) (*Cluster, error) {
+	return ConnectAnd(ctx, o, timeout, nil)
+}
+
+// ConnectAnd is Connect that runs first, a command's first read, at the
+// same time as the probe: on a cluster 100 ms away the probe would
+// otherwise cost a round trip of its own before any work starts (issue
+// 18). When the probe fails, its error is the one returned, as from
+// Connect, and first's result is dropped.
+func ConnectAnd(ctx context.Context, o Options, timeout time.Duration, first func(context.Context, *Cluster) error) (*Cluster, error) {
 	c, err := Load(o)
 	if err != nil {
 		return nil, err
 	}
+	firstErr := make(chan error, 1)
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if first != nil {
+		go func() { firstErr <- first(fctx, c) }()
+	} else {
+		firstErr <- nil
+	}
+	if err := probe(ctx, c, o, timeout); err != nil {
+		cancel()
+		<-firstErr
+		return nil, err
+	}
+	if err := <-firstErr; err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+func probe(ctx context.Context, c *Cluster, o Options, timeout time.Duration) error {
 	cfg := rest.CopyConfig(c.Config)
 	cfg.Timeout = timeout
 	probe, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	// The probe takes ctx: Discovery().ServerVersion() takes none, and
 	// against an API server that accepts and never answers Ctrl-C waited
 	// out the whole timeout (issue 17, item 5).
-	if err := probe.Discovery().RESTClient().Get().AbsPath("/version").Do(ctx).Error(); err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("context %q, server %s: %w", c.Context, c.Server, context.Cause(ctx))
+	raw, err := probe.Discovery().RESTClient().Get().AbsPath("/version").Do(ctx).Raw()
+	if err == nil {
+		var v version.Info
+		if err = json.Unmarshal(raw, &v); err == nil {
+			c.Version = &v
+			return nil
 		}
-		if apierrors.IsUnauthorized(err) {
-			// The server answered: it is the credentials that are wrong,
-			// and "is the cluster running?" would send the user astray.
-			return nil, fmt.Errorf("context %q: the server %s rejected the credentials (401 Unauthorized): the token or client certificate in the kubeconfig (%s) is expired or wrong; fetch fresh credentials for the cluster (e.g. `kind export kubeconfig`, or your provider's get-credentials command)",
-				c.Context, c.Server, describeKubeconfig(o.Kubeconfig))
-		}
-		return nil, fmt.Errorf("%w: context %q, server %s: %v\nis the cluster running? create one with `slipway cluster create` (kind) or `slipway up --create-cluster`, or pick another with --context",
-			ErrUnreachable, c.Context, c.Server, err)
+		err = fmt.Errorf("read /version: %w", err)
 	}
-	return c, nil
+	if ctx.Err() != nil {
+		return fmt.Errorf("context %q, server %s: %w", c.Context, c.Server, context.Cause(ctx))
+	}
+	if apierrors.IsUnauthorized(err) {
+		// The server answered: it is the credentials that are wrong,
+		// and "is the cluster running?" would send the user astray.
+		return fmt.Errorf("context %q: the server %s rejected the credentials (401 Unauthorized): the token or client certificate in the kubeconfig (%s) is expired or wrong; fetch fresh credentials for the cluster (e.g. `kind export kubeconfig`, or your provider's get-credentials command)",
+			c.Context, c.Server, describeKubeconfig(o.Kubeconfig))
+	}
+	return fmt.Errorf("%w: context %q, server %s: %v\nis the cluster running? create one with `slipway cluster create` (kind) or `slipway up --create-cluster`, or pick another with --context",
+		ErrUnreachable, c.Context, c.Server, err)
 }

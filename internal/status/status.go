@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/slipway-dev/slipway/internal/inventory"
@@ -38,12 +39,36 @@ type Reporter struct {
 }
 
 // Run reports every installed component of the cluster ko selects.
+//
+// Everything that does not depend on an earlier answer is read at once:
+// the inventory and the API's discovery while the cluster is probed, then
+// every component's release, then its objects (see wait.Waiter.Check).
+// One read after the other made `status` about 90 round trips, 9.5 s on
+// a cluster 100 ms away (issue 18).
 func Run(ctx context.Context, ko kube.Options) ([]report.Status, error) {
-	cluster, err := kube.Connect(ctx, ko, 10*time.Second)
-	if err != nil {
-		return nil, err
-	}
-	waiter, err := wait.New(cluster.Config)
+	var (
+		entries []inventory.Entry
+		waiter  *wait.Waiter
+	)
+	cluster, err := kube.ConnectAnd(ctx, ko, 10*time.Second, func(ctx context.Context, c *kube.Cluster) error {
+		var err error
+		if waiter, err = wait.New(c.Config); err != nil {
+			return err
+		}
+		var g errgroup.Group
+		g.Go(func() error {
+			waiter.Discover()
+			return nil
+		})
+		g.Go(func() error {
+			entries, err = inventory.Load(ctx, c.Client)
+			if err != nil {
+				return fmt.Errorf("context %s: %w", c.Context, err)
+			}
+			return nil
+		})
+		return g.Wait()
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +79,7 @@ func Run(ctx context.Context, ko kube.Options) ([]report.Status, error) {
 		Readiness: waiter,
 		Context:   cluster.Context,
 	}
-	return r.Status(ctx)
+	return r.Report(ctx, entries)
 }
 
 // Status reports every installed component, in needs order, from the
@@ -64,27 +89,46 @@ func (r *Reporter) Status(ctx context.Context) ([]report.Status, error) {
 	if err != nil {
 		return nil, fmt.Errorf("context %s: %w", r.Context, err)
 	}
-	var out []report.Status
-	for _, e := range inventory.Ordered(entries) {
-		st := report.Status{Component: e.Component, Namespace: e.Namespace, Release: e.Release, URL: e.URL, InCluster: e.InCluster, Profile: e.Profile + "@" + e.ProfileVersion}
-		mgr, err := r.Releases(e.Namespace)
-		if err != nil {
-			return nil, err
-		}
-		info, err := mgr.Get(ctx, e.Release)
-		switch {
-		case err != nil:
-			st.Readiness, st.Reason = "unknown", err.Error()
-		case info == nil:
-			st.Readiness, st.Reason = "missing", "no Helm release; `slipway up` installs it"
-		default:
-			st.Chart, st.Version, st.Revision, st.ReleaseStatus, st.Updated = info.Chart, info.ChartVersion, info.Revision, string(info.Status), info.Updated
-			st.Readiness, st.Reason = r.readiness(ctx, e, info)
-		}
-		out = append(out, st)
+	return r.Report(ctx, entries)
+}
+
+// Report is Status from inventory entries already read. The components
+// are read at the same time, a few at once; the rows keep needs order.
+func (r *Reporter) Report(ctx context.Context, entries []inventory.Entry) ([]report.Status, error) {
+	ordered := inventory.Ordered(entries)
+	out := make([]report.Status, len(ordered))
+	var g errgroup.Group
+	g.SetLimit(componentConcurrency)
+	for i, e := range ordered {
+		g.Go(func() error {
+			st := report.Status{Component: e.Component, Namespace: e.Namespace, Release: e.Release, URL: e.URL, InCluster: e.InCluster, Profile: e.Profile + "@" + e.ProfileVersion}
+			mgr, err := r.Releases(e.Namespace)
+			if err != nil {
+				return err
+			}
+			info, err := mgr.Get(ctx, e.Release)
+			switch {
+			case err != nil:
+				st.Readiness, st.Reason = "unknown", err.Error()
+			case info == nil:
+				st.Readiness, st.Reason = "missing", "no Helm release; `slipway up` installs it"
+			default:
+				st.Chart, st.Version, st.Revision, st.ReleaseStatus, st.Updated = info.Chart, info.ChartVersion, info.Revision, string(info.Status), info.Updated
+				st.Readiness, st.Reason = r.readiness(ctx, e, info)
+			}
+			out[i] = st
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
+
+// componentConcurrency bounds the components read at once; each has up
+// to a few requests of its own in flight (wait's checkConcurrency).
+const componentConcurrency = 4
 
 // readiness is the component's worst state and why: "failed" wins over
 // any other state; a release an interrupted run left pending says so

@@ -1,0 +1,100 @@
+package bootstrap
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/slipway-dev/slipway/internal/release"
+)
+
+// readOnce is Releases that reads each release once per command: the
+// bcrypt-hash reuse and preflight read a release during prepare, and the
+// install read it again before deciding there was nothing to do, each
+// read a round trip on the critical path of a no-op `up` (issue 18). A
+// release this command changes (Apply, Repair, Rollback) is read afresh
+// afterwards; a failed read is not remembered.
+//
+// What another client changes between prepare and the install is not
+// seen: the window is the preflight checks, and an upgrade that does
+// happen reads the history itself (Helm's action does).
+type readOnce struct {
+	inner Releases
+	mu    sync.Mutex
+	reads map[string]*releaseRead // namespace/name
+}
+
+// releaseRead is one read, shared by every caller that asks while it is
+// in flight.
+type releaseRead struct {
+	done chan struct{}
+	info *release.Info
+	err  error
+}
+
+func newReadOnce(inner Releases) *readOnce {
+	return &readOnce{inner: inner, reads: map[string]*releaseRead{}}
+}
+
+func (r *readOnce) For(ns string) (ReleaseClient, error) {
+	c, err := r.inner.For(ns)
+	if err != nil {
+		return nil, err
+	}
+	return &readOnceClient{ReleaseClient: c, ns: ns, cache: r}, nil
+}
+
+func (r *readOnce) forget(key string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.reads, key)
+}
+
+type readOnceClient struct {
+	ReleaseClient
+	ns    string
+	cache *readOnce
+}
+
+func (c *readOnceClient) Get(ctx context.Context, name string) (*release.Info, error) {
+	key := c.ns + "/" + name
+	c.cache.mu.Lock()
+	rd, ok := c.cache.reads[key]
+	if !ok {
+		rd = &releaseRead{done: make(chan struct{})}
+		c.cache.reads[key] = rd
+	}
+	c.cache.mu.Unlock()
+	if ok {
+		select {
+		case <-rd.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if rd.err == nil {
+			return rd.info, nil
+		}
+		return c.ReleaseClient.Get(ctx, name)
+	}
+	rd.info, rd.err = c.ReleaseClient.Get(ctx, name)
+	if rd.err != nil {
+		c.cache.forget(key)
+	}
+	close(rd.done)
+	return rd.info, rd.err
+}
+
+func (c *readOnceClient) Apply(ctx context.Context, s release.Spec) (release.Result, error) {
+	defer c.cache.forget(c.ns + "/" + s.Name)
+	return c.ReleaseClient.Apply(ctx, s)
+}
+
+func (c *readOnceClient) Repair(ctx context.Context, name string, timeout time.Duration) (string, error) {
+	defer c.cache.forget(c.ns + "/" + name)
+	return c.ReleaseClient.Repair(ctx, name, timeout)
+}
+
+func (c *readOnceClient) Rollback(ctx context.Context, name string, revision int, timeout time.Duration) error {
+	defer c.cache.forget(c.ns + "/" + name)
+	return c.ReleaseClient.Rollback(ctx, name, revision, timeout)
+}
