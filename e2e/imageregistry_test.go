@@ -122,8 +122,11 @@ func TestInClusterRegistry(t *testing.T) {
 	}
 
 	// status and credentials show both addresses.
+	// status reports every component slipway installed on this shared
+	// cluster, and other tests leave some progressing on purpose: exit 4
+	// then, with the registry's lines printed all the same.
 	st := slipway(t, "status", "--kubeconfig", env.kubeconfig)
-	if st.code != 0 || !strings.Contains(st.stdout, "registry: push from this machine to registry.127.0.0.1.sslip.io/NAME:TAG (http://registry.127.0.0.1.sslip.io); inside the cluster, pods and nodes use "+inCluster+"/NAME:TAG") {
+	if (st.code != 0 && st.code != 4) || !strings.Contains(st.stdout, "registry: push from this machine to registry.127.0.0.1.sslip.io/NAME:TAG (http://registry.127.0.0.1.sslip.io); inside the cluster, pods and nodes use "+inCluster+"/NAME:TAG") {
 		t.Errorf("status (exit %d) does not show the registry:\n%s", st.code, st.stdout)
 	}
 	cr := slipway(t, "credentials", "--kubeconfig", env.kubeconfig, "-o", "json")
