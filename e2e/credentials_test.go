@@ -13,7 +13,7 @@ import (
 )
 
 // credentialsJSON runs `slipway credentials -o json` and returns the
-// passwords by component.
+// admin passwords by component.
 func credentialsJSON(t *testing.T) map[string]string {
 	t.Helper()
 	r := slipway(t, "credentials", "--kubeconfig", env.kubeconfig, "-o", "json")
@@ -21,14 +21,21 @@ func credentialsJSON(t *testing.T) map[string]string {
 		t.Fatalf("credentials exited %d", r.code)
 	}
 	var doc struct {
-		Credentials []struct{ Component, Password string }
+		Credentials []struct {
+			Component, Password string
+			CredentialKind      string `json:"credentialKind"`
+		}
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
 		t.Fatalf("credentials -o json: %v\n%s", err, r.stdout)
 	}
 	out := map[string]string{}
+	// A component's admin login: its registry or repository login, a row
+	// of its own, has another password (masked).
 	for _, c := range doc.Credentials {
-		out[c.Component] = c.Password
+		if c.CredentialKind == "admin" {
+			out[c.Component] = c.Password
+		}
 	}
 	return out
 }
