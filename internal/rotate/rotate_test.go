@@ -350,3 +350,28 @@ func TestUsesSecret(t *testing.T) {
 		}
 	}
 }
+
+// TestRotateRefusesForeignRelease (issue 17, item 6): when the release
+// the inventory names was installed by someone else (no
+// slipway.dev/component label, e.g. `helm install` by hand after a
+// `down`), rotate is bad input naming the release, and neither the
+// password nor any workload changes.
+func TestRotateRefusesForeignRelease(t *testing.T) {
+	f := newFixture(t, jenkins)
+	f.releases = release.NewForTesting(ns)
+	if _, err := f.releases.Apply(context.Background(), release.Spec{Name: "jenkins", Namespace: ns, ChartPath: chartOf(t, workloads()),
+		Values: map[string]any{"controller": map[string]any{"adminUser": "someone"}}, Timeout: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.rotate(t, Options{Component: "jenkins"})
+	want := "release ci/jenkins (component jenkins) was not installed by slipway: its Helm release lacks the label slipway.dev/component=jenkins, and rotate changes only slipway's releases; nothing was changed"
+	if err == nil || !strings.Contains(err.Error(), want) || !errors.Is(err, outcome.ErrInput) {
+		t.Fatalf("got %v, want input error containing %q", err, want)
+	}
+	if _, pass := f.stored(t); pass != oldPass {
+		t.Error("the password changed")
+	}
+	if got := f.restarted(t); len(got) != 0 {
+		t.Errorf("restarted %q", got)
+	}
+}
