@@ -60,7 +60,8 @@ func (in *installer) run(ctx context.Context, rel plan.Release, applied func()) 
 	var err error
 	for attempt := 1; ; attempt++ {
 		res, before, mgr, out, err = in.install(ctx, rel)
-		if err == nil || attempt == maxInstallAttempts || !kube.Transient(err) {
+		var down *apiDown
+		if err == nil || attempt == maxInstallAttempts || !(kube.Transient(err) || errors.As(err, &down)) {
 			break
 		}
 		in.ui.Warnf("%s: the API server stopped answering during the install (%s); trying again when it is back", comp, firstLine(err))
@@ -176,12 +177,39 @@ func (in *installer) install(ctx context.Context, rel plan.Release) (release.Res
 	})
 	if err != nil {
 		err = fmt.Errorf("%s: %w", comp, err)
-		if !kube.Transient(err) {
-			err = in.maybeRollback(ctx, mgr, rel, cur, in.deadline, err)
+		if in.outage(ctx, err) {
+			// Not the release's fault: no rollback (it could not reach the
+			// API server either); the next attempt repairs what is left.
+			return res, cur, mgr, out, &apiDown{err}
 		}
+		err = in.maybeRollback(ctx, mgr, rel, cur, in.deadline, err)
 		return res, cur, mgr, out, err
 	}
 	return res, cur, mgr, out, nil
+}
+
+// apiDown marks an install that failed while the API server did not
+// answer: run tries it again once the server is back.
+type apiDown struct{ error }
+
+func (e *apiDown) Unwrap() error { return e.error }
+
+// outage says whether err came from an API server that stopped
+// answering. Most such errors say so (kube.Transient); some are flattened
+// by Helm into its own words, e.g. its CRD wait reports "resource
+// CustomResourceDefinition//… not ready. status: Unknown" when its watch
+// breaks off, so a failure is also checked against the server itself:
+// one /readyz, given 2 s, and only on a failed install.
+func (in *installer) outage(ctx context.Context, err error) bool {
+	if kube.Transient(err) {
+		return true
+	}
+	if in.d.APIReady == nil {
+		return false
+	}
+	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return in.d.APIReady(pctx) != nil && ctx.Err() == nil
 }
 
 // ensureSecrets makes the component's credentials Secret and the

@@ -289,8 +289,35 @@ func TestInstallRetriesOnlyWhenTheAPIServerDidNotAnswer(t *testing.T) {
 	it.store.wrap = func(rc ReleaseClient) ReleaseClient {
 		return &scripted{ReleaseClient: rc, c: it.c, applyErrs: []error{forbidden, forbidden}}
 	}
-	if _, err := it.run(t); !errors.Is(err, forbidden) || strings.Contains(it.c.String(), "api ready") {
+	// The API server answered the failed install itself: one /readyz
+	// says it is up, and the install is not tried again.
+	if _, err := it.run(t); !errors.Is(err, forbidden) || strings.Count(it.c.String(), "apply ingress") != 1 || strings.Count(it.c.String(), "api ready") != 1 {
 		t.Errorf("forbidden: %v; calls %s", err, it.c)
+	}
+
+	// Helm's CRD wait words a broken watch as a resource "not ready":
+	// when the API server does not answer right then, it is an outage,
+	// tried again once the server is back, and nothing is rolled back.
+	crdWait := errors.New("resource CustomResourceDefinition//applications.argoproj.io not ready. status: Unknown, message: ")
+	it = newInstallTest(t)
+	it.store.wrap = func(rc ReleaseClient) ReleaseClient {
+		return &scripted{ReleaseClient: rc, c: it.c, applyErrs: []error{crdWait}}
+	}
+	down := true
+	it.in.d.APIReady = func(ctx context.Context) error {
+		it.c.add("api ready")
+		if _, probe := ctx.Deadline(); probe && down {
+			down = false // back by the time run waits for it
+			return context.DeadlineExceeded
+		}
+		return nil
+	}
+	out, err = it.run(t)
+	if err != nil || out.action != release.Install {
+		t.Fatalf("CRD wait during an outage: %+v, %v", out, err)
+	}
+	if got := it.c.String(); !strings.Contains(got, "apply ingress; api ready; api ready; namespace ing; ensure secret ing/ingress-admin dryRun=false; apply ingress; wait") || strings.Contains(got, "rollback") {
+		t.Errorf("CRD wait during an outage: calls %s", got)
 	}
 }
 

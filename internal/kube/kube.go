@@ -152,8 +152,10 @@ func ConnectAnd(ctx context.Context, o Options, timeout time.Duration, first fun
 		firstErr <- nil
 	}
 	if err := probe(ctx, c, o, timeout); err != nil {
+		// first is not waited for: a read that takes no context (client-go's
+		// discovery) would hold a Ctrl-C'd command until its own timeout.
+		// firstErr has room for its result, so it does not block.
 		cancel()
-		<-firstErr
 		return nil, err
 	}
 	if err := <-firstErr; err != nil {
