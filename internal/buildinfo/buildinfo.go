@@ -17,16 +17,18 @@ var (
 	Date    string
 )
 
-// Info is what `slipway version` prints.
+// Info is what `slipway version` prints. Its JSON form is
+// report.Version's (app copies the fields over), so it has no tags of
+// its own to keep in step.
 type Info struct {
-	Version    string `json:"version"`
-	Commit     string `json:"commit,omitempty"`
-	CommitDate string `json:"commitDate,omitempty"`
-	Dirty      bool   `json:"dirty"`
-	GoVersion  string `json:"goVersion"`
-	Platform   string `json:"platform"`
-	Helm       string `json:"helmVersion,omitempty"`
-	ClientGo   string `json:"clientGoVersion,omitempty"`
+	Version    string
+	Commit     string
+	CommitDate string
+	Dirty      bool
+	GoVersion  string
+	Platform   string
+	Helm       string
+	ClientGo   string
 }
 
 // Modules whose versions are reported.
