@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -21,15 +20,7 @@ import (
 // pipelineProfile is testdata/profiles/pipeline.yaml with NS- replaced.
 func pipelineProfile(t *testing.T, prefix string) string {
 	t.Helper()
-	data, err := os.ReadFile("testdata/profiles/pipeline.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "pipeline.yaml")
-	if err := os.WriteFile(path, bytes.ReplaceAll(data, []byte("NS-"), []byte(prefix+"-")), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return prefixedProfile(t, "pipeline.yaml", prefix)
 }
 
 // ciEnv is the CI server container's env, as slipway's values made it.

@@ -197,11 +197,18 @@ func TestUpBadInput(t *testing.T) {
 // ingress class prefixed, so tests do not share cluster-scoped names.
 func fixtureProfile(t *testing.T, prefix string) string {
 	t.Helper()
-	data, err := os.ReadFile("testdata/profiles/fixture.yaml")
+	return prefixedProfile(t, "fixture.yaml", prefix)
+}
+
+// prefixedProfile writes testdata/profiles/NAME with every "NS-" replaced
+// by prefix + "-", and returns its path.
+func prefixedProfile(t *testing.T, name, prefix string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata/profiles", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "fixture.yaml")
+	path := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(path, bytes.ReplaceAll(data, []byte("NS-"), []byte(prefix+"-")), 0o600); err != nil {
 		t.Fatal(err)
 	}
