@@ -4,6 +4,8 @@ import (
 	"context"
 	"sort"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/slipway-dev/slipway/internal/kube"
@@ -14,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	kwait "k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
@@ -52,15 +55,50 @@ func keyFor(obj kube.Ref, gvr schema.GroupVersionResource) watchKey {
 	return k
 }
 
-// informer is one running watch and the waits subscribed to it.
+// informer is one running watch (a reflector filling a store) and the
+// waits subscribed to it.
 type informer struct {
-	store  cache.Store
-	ctrl   cache.Controller
+	store  *notifyingStore
 	cancel context.CancelFunc
 	done   chan struct{}
 	refs   int
 	subs   map[chan struct{}]bool
 }
+
+// notifyingStore is the reflector's store; every change to it wakes the
+// subscribed waits, which read it themselves.
+type notifyingStore struct {
+	cache.Store
+	wake   func()
+	synced atomic.Bool // the first list is in
+}
+
+func (s *notifyingStore) Add(obj any) error {
+	defer s.wake()
+	return s.Store.Add(obj)
+}
+
+func (s *notifyingStore) Update(obj any) error {
+	defer s.wake()
+	return s.Store.Update(obj)
+}
+
+func (s *notifyingStore) Delete(obj any) error {
+	defer s.wake()
+	return s.Store.Delete(obj)
+}
+
+func (s *notifyingStore) Replace(list []any, rv string) error {
+	defer s.wake()
+	defer s.synced.Store(true)
+	return s.Store.Replace(list, rv)
+}
+
+// retry is how a watch retries while the API server does not answer.
+// The reflector's default backs off to 30 s (a controller's pace): after
+// an outage of 10 s a wait could see readiness 10 to 20 s after the API
+// server reported it. A CLI waits on a few kinds; 2 s at most is cheap.
+var retry = kwait.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Jitter: 0.2, Steps: 10, Cap: 2 * time.Second}
 
 // watches is the Waiter's set of running informers.
 type watches struct {
@@ -127,8 +165,8 @@ func (s *subscription) release() {
 	}
 }
 
-// start runs an informer for k. Its handler only wakes the subscribed
-// waits: they read the cache themselves.
+// start runs a reflector for k, list then watch, into a store that
+// wakes the subscribed waits.
 func (w *Waiter) start(k watchKey) *informer {
 	ri := w.Dynamic.Resource(k.gvr).Namespace(k.namespace)
 	narrow := func(o *metav1.ListOptions) {
@@ -147,7 +185,7 @@ func (w *Waiter) start(k watchKey) *informer {
 		},
 	}
 	inf := &informer{done: make(chan struct{}), subs: map[chan struct{}]bool{}}
-	wake := func() {
+	inf.store = &notifyingStore{Store: cache.NewStore(cache.DeletionHandlingMetaNamespaceKeyFunc), wake: func() {
 		w.watches.mu.Lock()
 		defer w.watches.mu.Unlock()
 		for ch := range inf.subs {
@@ -156,28 +194,21 @@ func (w *Waiter) start(k watchKey) *informer {
 			default:
 			}
 		}
-	}
+	}}
 	// The reflector's retries (while the API server restarts, say) would
 	// be klog lines on stderr between slipway's own: the wait reports
 	// what is not ready instead.
 	quiet := logr.Discard()
-	inf.store, inf.ctrl = cache.NewInformerWithOptions(cache.InformerOptions{
-		Logger:        &quiet,
-		ListerWatcher: cache.ToListWatcherWithWatchListSemantics(lw, w.Dynamic),
-		ObjectType:    &unstructured.Unstructured{},
-		Handler: cache.ResourceEventHandlerFuncs{
-			AddFunc:    func(any) { wake() },
-			UpdateFunc: func(any, any) { wake() },
-			DeleteFunc: func(any) { wake() },
-		},
-	})
+	backoff := retry
+	r := cache.NewReflectorWithOptions(cache.ToListWatcherWithWatchListSemantics(lw, w.Dynamic), &unstructured.Unstructured{}, inf.store,
+		cache.ReflectorOptions{Logger: &quiet, Name: "slipway wait " + k.gvr.String(), Backoff: &backoff})
 	ctx, cancel := context.WithCancel(klog.NewContext(context.Background(), quiet))
 	inf.cancel = cancel
 	w.watches.running.Add(1)
 	go func() {
 		defer w.watches.running.Done()
 		defer close(inf.done)
-		inf.ctrl.RunWithContext(ctx)
+		r.RunWithContext(ctx)
 	}()
 	return inf
 }
@@ -185,7 +216,7 @@ func (w *Waiter) start(k watchKey) *informer {
 // object returns the cached object k names (or obj's name in k's
 // namespace); synced is false until the informer's first list is in.
 func (inf *informer) object(namespace, name string, gvk schema.GroupVersionKind) (u *unstructured.Unstructured, synced bool) {
-	if !inf.ctrl.HasSynced() {
+	if !inf.store.synced.Load() {
 		return nil, false
 	}
 	key := name
@@ -209,7 +240,7 @@ func (inf *informer) object(namespace, name string, gvk schema.GroupVersionKind)
 // pods returns the pods of ns from its watch ("" until it has listed).
 func (s *subscription) pods(_ context.Context, ns string) ([]corev1.Pod, error) {
 	inf := s.informer(watchKey{gvr: podsResource, namespace: ns})
-	if !inf.ctrl.HasSynced() {
+	if !inf.store.synced.Load() {
 		return nil, nil
 	}
 	var out []corev1.Pod
