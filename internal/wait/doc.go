@@ -6,8 +6,9 @@
 // further.
 //
 // Readiness is kstatus's (the library Helm v4's own watcher uses), so
-// slipway and Helm agree on what "ready" means. Checks are cheap GETs on
-// a short interval; a pod that is failing outright (kstatus Failed, or a
+// slipway and Helm agree on what "ready" means. A wait reads from watches
+// (one per kind and namespace, shared, see watch.go) and decides again
+// at every change; a pod that is failing outright (kstatus Failed, or a
 // crash/pull back-off that persists past a grace period) ends the wait
 // early instead of burning the whole timeout.
 package wait

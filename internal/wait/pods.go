@@ -28,15 +28,19 @@ type podList struct {
 	err  error
 }
 
+// podSource gives the pods of a namespace: a list (namespacePods, for a
+// one-time Check) or a watch's cache (subscription.pods, for a Wait).
+type podSource func(ctx context.Context, ns string) ([]corev1.Pod, error)
+
 // podsOfWorkload returns the pods selected by a workload's
 // spec.selector.matchLabels (a Job's by its job-name label), from a list
-// of its namespace at most podsFresh old.
-func (w *Waiter) podsOfWorkload(ctx context.Context, u *unstructured.Unstructured) []corev1.Pod {
+// of its namespace as pods gives them.
+func podsOfWorkload(ctx context.Context, u *unstructured.Unstructured, pods podSource) []corev1.Pod {
 	sel := workloadSelector(u)
 	if sel == nil {
 		return nil
 	}
-	all, err := w.namespacePods(ctx, u.GetNamespace())
+	all, err := pods(ctx, u.GetNamespace())
 	if err != nil {
 		return nil
 	}

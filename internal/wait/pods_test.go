@@ -37,17 +37,17 @@ func TestPodTroubleSharesOneListPerNamespace(t *testing.T) {
 	other.SetName("other")
 	other.Object["spec"].(map[string]any)["selector"] = map[string]any{"matchLabels": map[string]any{"app": "other"}}
 	ctx := context.Background()
-	if got := w.podTrouble(ctx, web); got != "pod web-1: container main: CrashLoopBackOff" {
+	if got := podTrouble(ctx, web, w.namespacePods); got != "pod web-1: container main: CrashLoopBackOff" {
 		t.Errorf("web: %q", got)
 	}
-	if got := w.podTrouble(ctx, other); got != "" {
+	if got := podTrouble(ctx, other, w.namespacePods); got != "" {
 		t.Errorf("other: %q, want no trouble (not its pod)", got)
 	}
 	if lists != 1 {
 		t.Errorf("%d pod lists for two workloads of one namespace, want 1", lists)
 	}
 	now = now.Add(podsFresh)
-	w.podTrouble(ctx, web)
+	podTrouble(ctx, web, w.namespacePods)
 	if lists != 2 {
 		t.Errorf("%d pod lists after podsFresh, want a new one", lists)
 	}

@@ -60,7 +60,8 @@ type Waiter struct {
 	Dynamic dynamic.Interface
 	Client  kubernetes.Interface
 	Mapper  meta.ResettableRESTMapper
-	// Interval between checks (default 250ms).
+	// Interval between re-evaluations of the watched objects when no
+	// event came (default 1s; see Wait).
 	Interval time.Duration
 	// FailGrace is how long a crash or pull back-off may last before the
 	// wait gives up early (default 45s: a first pull or start may retry).
@@ -73,6 +74,8 @@ type Waiter struct {
 
 	podsMu   sync.Mutex
 	podLists map[string]*podList // by namespace; see namespacePods
+
+	watches watches // the informers running waits read; see watch.go
 }
 
 // New builds a Waiter from a REST config.
@@ -107,9 +110,13 @@ func (w *Waiter) now() time.Time {
 // ends (*TimeoutError), or something fails outright (*FailedError).
 // progress, if set, is called when a target's readiness changes.
 func (w *Waiter) Wait(ctx context.Context, targets []Target, progress func(Event)) error {
+	// Readiness is re-decided when a watch reports a change. The slow
+	// tick re-decides from the caches too, without a request: a failing
+	// pod's grace period ends with no event, and a kind not served yet
+	// (its CRD just installed) shows up only in discovery.
 	interval := w.Interval
 	if interval == 0 {
-		interval = 250 * time.Millisecond
+		interval = time.Second
 	}
 	grace := w.FailGrace
 	if grace == 0 {
@@ -118,28 +125,19 @@ func (w *Waiter) Wait(ctx context.Context, targets []Target, progress func(Event
 	start := w.now()
 	last := map[string]string{}
 	failingSince := map[kube.Ref]time.Time{}
-	// Objects seen ready are not fetched again: this wait follows an
+	// Objects seen ready are not looked at again: this wait follows an
 	// install or upgrade, and kstatus calls an object Current only once its
-	// controller has observed the latest spec and rolled it out. Polling
-	// only the rest keeps the requests (and client-side throttling) down
-	// when many components wait at once; Services, Secrets and the like
-	// are ready at the first check.
+	// controller has observed the latest spec and rolled it out.
 	seenReady := map[kube.Ref]ResourceStatus{}
+	sub := w.subscribe()
+	defer sub.release()
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
 		allReady := true
 		var failed []Diagnosis
 		for _, t := range targets {
-			sts, err := w.checkPending(ctx, t, seenReady)
-			if err != nil {
-				if ctx.Err() != nil {
-					break
-				}
-				// The API server may be restarting: treat as not ready yet.
-				allReady = false
-				continue
-			}
+			sts := w.checkCached(ctx, sub, t, seenReady)
 			ev := Event{Component: t.Component, Total: len(sts)}
 			for _, s := range sts {
 				if s.State == Ready {
@@ -180,6 +178,7 @@ func (w *Waiter) Wait(ctx context.Context, targets []Target, progress func(Event
 		select {
 		case <-ctx.Done():
 			return w.timeout(ctx, targets, w.now().Sub(start))
+		case <-sub.notify:
 		case <-tick.C:
 		}
 	}
@@ -246,43 +245,10 @@ func (w *Waiter) verdicts(ctx context.Context, objs []kube.Ref) ([]ResourceStatu
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			out[i] = w.verdict(ctx, objs[i], r.obj, r.gvr, r.u)
+			out[i] = w.verdict(ctx, objs[i], r.obj, r.gvr, r.u, w.namespacePods)
 		})
 	}
 	wg.Wait()
-	return out, nil
-}
-
-// checkPending is Check that reads only the objects not in seenReady,
-// and adds the ones now ready to it.
-func (w *Waiter) checkPending(ctx context.Context, t Target, seenReady map[kube.Ref]ResourceStatus) ([]ResourceStatus, error) {
-	out := make([]ResourceStatus, len(t.Objects))
-	var pending []int
-	for i, o := range t.Objects {
-		if s, ok := seenReady[o]; ok {
-			out[i] = s
-			continue
-		}
-		pending = append(pending, i)
-	}
-	objs := make([]kube.Ref, len(pending))
-	for k, i := range pending {
-		objs[k] = t.Objects[i]
-	}
-	// Read as Check reads: a chart such as Argo CD's has dozens of
-	// objects, and one GET after the other they were most of a no-op
-	// run's readiness check (a list per kind now, issue 18).
-	sts, err := w.verdicts(ctx, objs)
-	if err != nil {
-		return nil, err
-	}
-	for k, i := range pending {
-		out[i] = sts[k]
-		if sts[k].State == Ready {
-			seenReady[t.Objects[i]] = sts[k]
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Object.String() < out[j].Object.String() })
 	return out, nil
 }
 
@@ -316,7 +282,8 @@ func (w *Waiter) mapping(o kube.Ref) (dynamic.ResourceInterface, *kube.Ref, sche
 
 // verdict is the readiness of o as read (u; nil when it does not exist).
 // obj is o with the namespace its scope gives it.
-func (w *Waiter) verdict(ctx context.Context, o, obj kube.Ref, gvr schema.GroupVersionResource, u *unstructured.Unstructured) ResourceStatus {
+// pods gives a namespace's pods, to look for a failing one.
+func (w *Waiter) verdict(ctx context.Context, o, obj kube.Ref, gvr schema.GroupVersionResource, u *unstructured.Unstructured, pods podSource) ResourceStatus {
 	if u == nil {
 		return ResourceStatus{Object: obj, State: Progressing, Message: "not created yet"}
 	}
@@ -337,7 +304,7 @@ func (w *Waiter) verdict(ctx context.Context, o, obj kube.Ref, gvr schema.GroupV
 		st.State = Progressing
 	}
 	if st.State != Ready && isWorkload(o.Kind) {
-		if reason := w.podTrouble(ctx, u); reason != "" {
+		if reason := podTrouble(ctx, u, pods); reason != "" {
 			st.State, st.Message = Failed, reason
 		}
 	}
@@ -359,8 +326,8 @@ var badWaiting = map[string]bool{
 }
 
 // podTrouble returns a failing pod's reason, "" if none is failing.
-func (w *Waiter) podTrouble(ctx context.Context, u *unstructured.Unstructured) string {
-	for _, p := range w.podsOfWorkload(ctx, u) {
+func podTrouble(ctx context.Context, u *unstructured.Unstructured, pods podSource) string {
+	for _, p := range podsOfWorkload(ctx, u, pods) {
 		for _, cs := range append(p.Status.InitContainerStatuses, p.Status.ContainerStatuses...) {
 			if cs.State.Waiting != nil && badWaiting[cs.State.Waiting.Reason] {
 				return fmt.Sprintf("pod %s: container %s: %s", p.Name, cs.Name, cs.State.Waiting.Reason)
