@@ -14,8 +14,9 @@ import (
 
 // Repair unlocks a release an interrupted run left in pending-install,
 // pending-upgrade or pending-rollback: it rolls back to the last deployed
-// revision, or uninstalls a release that was never deployed. It returns
-// what it did, or "" when the release needed nothing.
+// revision, or marks a release that was never deployed failed, so that
+// the next Apply upgrades it over what the interrupted install left. It
+// returns what it did, or "" when the release needed nothing.
 func (m *Manager) Repair(ctx context.Context, name string, timeout time.Duration) (string, error) {
 	info, err := m.Get(ctx, name)
 	if err != nil || info == nil || !info.Pending() {
@@ -37,26 +38,26 @@ func (m *Manager) Repair(ctx context.Context, name string, timeout time.Duration
 		}
 	}
 	if lastDeployed == 0 {
-		u := action.NewUninstall(m.cfg)
-		u.Timeout, u.WaitStrategy = timeout, helmkube.HookOnlyStrategy
-		u.IgnoreNotFound = true
-		if _, err := u.Run(name); err != nil {
-			return "", fmt.Errorf("uninstall never-deployed release %s/%s left %s: %w", m.namespace, name, info.Status, err)
+		// Not uninstalled and installed afresh: that deletes and
+		// recreates every object under the same name, and a controller
+		// whose watch was down meanwhile (the API server restarting: the
+		// interruption was often that) relists and sees one object
+		// changed, not one deleted and a new one. The garbage collector
+		// then never deletes the old StatefulSet's pod, and the new
+		// StatefulSet cannot create its own of that name: it stayed
+		// "Replicas: 0/1" past the timeout (TestFaultAPIServerOutage).
+		// Marked failed, the release is upgraded in place by Apply
+		// (Helm upgrades a release whose only revision failed), so
+		// what the interrupted install created is kept and updated.
+		if err := m.markFailed(name, info.Revision, "interrupted before it was deployed; marked failed by slipway, to be upgraded"); err != nil {
+			return "", err
 		}
-		return fmt.Sprintf("release %s/%s was left %s by an interrupted run and never deployed: uninstalled it, it will be installed afresh", m.namespace, name, info.Status), nil
+		return fmt.Sprintf("release %s/%s was left %s by an interrupted run and never deployed: marked it failed, it will be upgraded in place", m.namespace, name, info.Status), nil
 	}
 	// Helm refuses to roll back over a pending revision; mark it failed
 	// first (what `helm rollback` users do by hand).
-	latest, err := m.cfg.Releases.Get(name, info.Revision)
-	if err != nil {
+	if err := m.markFailed(name, info.Revision, "interrupted; marked failed by slipway before rollback"); err != nil {
 		return "", err
-	}
-	if r, err := toV1(latest); err == nil && r.Info != nil {
-		r.Info.Status = rcommon.StatusFailed
-		r.Info.Description = "interrupted; marked failed by slipway before rollback"
-		if err := m.cfg.Releases.Update(r); err != nil {
-			return "", fmt.Errorf("mark release %s/%s revision %d failed: %w", m.namespace, name, info.Revision, err)
-		}
 	}
 	rb := action.NewRollback(m.cfg)
 	rb.Version = lastDeployed
@@ -66,6 +67,24 @@ func (m *Manager) Repair(ctx context.Context, name string, timeout time.Duration
 		return "", fmt.Errorf("roll back release %s/%s to revision %d: %w", m.namespace, name, lastDeployed, err)
 	}
 	return fmt.Sprintf("release %s/%s was left %s (revision %d) by an interrupted run: rolled back to revision %d", m.namespace, name, info.Status, info.Revision, lastDeployed), nil
+}
+
+// markFailed sets revision rev of release name to failed, with why as
+// its description.
+func (m *Manager) markFailed(name string, rev int, why string) error {
+	x, err := m.cfg.Releases.Get(name, rev)
+	if err != nil {
+		return err
+	}
+	r, err := toV1(x)
+	if err != nil || r.Info == nil {
+		return err
+	}
+	r.Info.Status, r.Info.Description = rcommon.StatusFailed, why
+	if err := m.cfg.Releases.Update(r); err != nil {
+		return fmt.Errorf("mark release %s/%s revision %d failed: %w", m.namespace, name, rev, err)
+	}
+	return nil
 }
 
 // Uninstall removes a release and waits until its resources are gone. A

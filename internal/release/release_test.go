@@ -12,7 +12,10 @@ import (
 	"helm.sh/helm/v4/pkg/chart/common"
 	chartv2 "helm.sh/helm/v4/pkg/chart/v2"
 	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
+	helmkube "helm.sh/helm/v4/pkg/kube"
+	kubefake "helm.sh/helm/v4/pkg/kube/fake"
 	rcommon "helm.sh/helm/v4/pkg/release/common"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 const deployment = `apiVersion: apps/v1
@@ -130,18 +133,54 @@ func TestRepair(t *testing.T) {
 		t.Errorf("second repair did %q", did)
 	}
 
-	m2 := NewForTesting("web")
-	if _, err := m2.Apply(ctx, spec); err != nil {
+}
+
+// TestRepairNeverDeployed: a release an interrupted install left
+// pending-install is upgraded in place, not uninstalled and installed
+// again. Deleting its objects and creating them again under the same names
+// left a StatefulSet at 0/1 after an API server restart: the garbage
+// collector, relisting, never saw the old one deleted and kept its pod.
+func TestRepairNeverDeployed(t *testing.T) {
+	ctx := context.Background()
+	m := NewForTesting("web")
+	spec := Spec{Name: "web", Namespace: "web", ChartPath: testChart(t, "1.0.0"), Timeout: time.Minute}
+	if _, err := m.Apply(ctx, spec); err != nil {
 		t.Fatal(err)
 	}
-	setStatus(t, m2, "web", 1, rcommon.StatusPendingInstall)
-	did, err = m2.Repair(ctx, "web", time.Minute)
-	if err != nil || !strings.Contains(did, "never deployed: uninstalled it") {
+	setStatus(t, m, "web", 1, rcommon.StatusPendingInstall)
+	deletes := &deleteCounter{PrintingKubeClient: m.cfg.KubeClient.(*kubefake.PrintingKubeClient)}
+	m.cfg.KubeClient = deletes
+	did, err := m.Repair(ctx, "web", time.Minute)
+	if err != nil || !strings.Contains(did, "left pending-install by an interrupted run and never deployed: marked it failed, it will be upgraded in place") {
 		t.Fatalf("repair of pending-install: %q, %v", did, err)
 	}
-	if info, _ := m2.Get(ctx, "web"); info != nil {
-		t.Errorf("release still there: %+v", info)
+	if deletes.n != 0 {
+		t.Errorf("repair deleted objects %d times; it should keep what the interrupted install created", deletes.n)
 	}
+	if info, _ := m.Get(ctx, "web"); info == nil || info.Status != StatusFailed {
+		t.Fatalf("after repair: %+v, want revision 1 failed", info)
+	}
+	res, err := m.Apply(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Action != Upgrade || res.Revision != 2 {
+		t.Errorf("apply after repair: %s revision %d, want upgrade revision 2", res.Action, res.Revision)
+	}
+	if info, _ := m.Get(ctx, "web"); info.Status != StatusDeployed {
+		t.Errorf("after apply: %s", info.Status)
+	}
+}
+
+// deleteCounter counts the delete calls made through Helm's kube client.
+type deleteCounter struct {
+	*kubefake.PrintingKubeClient
+	n int
+}
+
+func (d *deleteCounter) Delete(r helmkube.ResourceList, p metav1.DeletionPropagation) (*helmkube.Result, []error) {
+	d.n++
+	return d.PrintingKubeClient.Delete(r, p)
 }
 
 func setStatus(t *testing.T, m *Manager, name string, rev int, st rcommon.Status) {
