@@ -75,14 +75,23 @@ func waitAsync(t *testing.T, w *Waiter, targets ...Target) (<-chan Event, <-chan
 	return events, result
 }
 
-// until reads events until one has a pending message containing msg.
+// until reads events until one has a pending message containing msg; it
+// fails the test when none has come in 20 s (a hang, not a timing check).
 func until(t *testing.T, events <-chan Event, msg string) {
 	t.Helper()
-	for ev := range events {
-		for _, p := range ev.Pending {
-			if strings.Contains(p.Message, msg) {
-				return
+	var seen []string
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case ev := <-events:
+			for _, p := range ev.Pending {
+				if strings.Contains(p.Message, msg) {
+					return
+				}
+				seen = append(seen, p.Message)
 			}
+		case <-timeout:
+			t.Fatalf("no progress event says %q; they said %q", msg, seen)
 		}
 	}
 }
@@ -215,6 +224,55 @@ func TestWaitSeesDeleteAndRecreate(t *testing.T) {
 	if err := dyn.Tracker().Create(deployments, deployment(true), "app"); err != nil {
 		t.Fatal(err)
 	}
+	if err := <-result; err != nil {
+		t.Fatal(err)
+	}
+	noWatchesLeft(t, w)
+}
+
+// TestWaitJudgesWhatARelistBrings: an object deleted and created again
+// under its name while the watch was down (an API server restart) comes
+// back from the relist as one object changed, not one deleted and one
+// added; the wait judges the new one (its UID, its spec), not the one it
+// had cached. (Controllers that keep state per object, unlike a wait, get
+// this wrong: see TestFaultRepairAfterOutage.)
+func TestWaitJudgesWhatARelistBrings(t *testing.T) {
+	old := deployment(false)
+	old.SetUID("old")
+	w, dyn, _ := watchWaiter(old)
+	first := watch.NewRaceFreeFake()
+	calls := 0
+	dyn.PrependWatchReactor("deployments", func(k8stesting.Action) (bool, watch.Interface, error) {
+		calls++
+		if calls == 1 {
+			return true, first, nil
+		}
+		return false, nil, nil
+	})
+	events, result := waitAsync(t, w, Target{Component: "web", Objects: []kube.Ref{webRef}})
+	until(t, events, "Updated: 0/1")
+	if err := dyn.Tracker().Delete(deployments, "app", "web"); err != nil {
+		t.Fatal(err)
+	}
+	recreated := deployment(false)
+	recreated.SetUID("new")
+	if err := unstructured.SetNestedField(recreated.Object, int64(2), "spec", "replicas"); err != nil {
+		t.Fatal(err)
+	}
+	if err := dyn.Tracker().Create(deployments, recreated, "app"); err != nil {
+		t.Fatal(err)
+	}
+	gone := apierrors.NewResourceExpired("too old resource version")
+	first.Error(&gone.ErrStatus)
+	until(t, events, "Replicas: 1/2")
+	w.watches.mu.Lock()
+	inf := w.watches.m[watchKey{gvr: deployments, namespace: "app"}]
+	w.watches.mu.Unlock()
+	u, _ := inf.object("app", "web", schema.GroupVersionKind{})
+	if u == nil || u.GetUID() != "new" {
+		t.Fatalf("cached after the relist: %v, want the object with UID new", u)
+	}
+	updateDeployment(t, dyn, deployment(true))
 	if err := <-result; err != nil {
 		t.Fatal(err)
 	}
