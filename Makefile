@@ -116,6 +116,9 @@ cluster-delete: build ## delete the kind cluster
 # the SBOMs without syft.
 GORELEASER ?= goreleaser
 GORELEASER_VERSION = v2.15.1
+# Extra flags for goreleaser, e.g. GORELEASER_FLAGS='--parallelism 1' on a
+# shared machine (it builds the six targets at once by default).
+GORELEASER_FLAGS ?=
 
 .PHONY: release-snapshot
 release-snapshot: ## release archives, checksums, completions and man page into dist/, as a v* tag would, without publishing (needs goreleaser)
@@ -125,7 +128,7 @@ release-snapshot: ## release archives, checksums, completions and man page into 
 	@skip=""; \
 	  if ! { docker info >/dev/null 2>&1 && docker buildx version >/dev/null 2>&1; }; then skip="$$skip,docker"; echo "release-snapshot: no running Docker with buildx: skipping the container image"; fi; \
 	  if ! command -v syft >/dev/null 2>&1; then skip="$$skip,sbom"; echo "release-snapshot: no syft on PATH: skipping the SBOMs"; fi; \
-	  set -x; $(GORELEASER) release --snapshot --clean $${skip:+--skip=$${skip#,}}
+	  set -x; $(GORELEASER) release --snapshot --clean $${skip:+--skip=$${skip#,}} $(GORELEASER_FLAGS)
 
 .PHONY: lint
 lint: ## go vet, gofmt, and go.mod/go.sum tidy, in both modules (the binary's and e2e's)
