@@ -119,6 +119,10 @@ GORELEASER_VERSION = v2.15.1
 # Extra flags for goreleaser, e.g. GORELEASER_FLAGS='--parallelism 1' on a
 # shared machine (it builds the six targets at once by default).
 GORELEASER_FLAGS ?=
+# goreleaser reads the commit, its date and the version from git, but in a
+# repository without a remote (a local `git init`, this machine) it drops all of
+# them ("none", year 1); the snapshot then names this origin for itself.
+RELEASE_REPO_URL = https://github.com/slipway-dev/slipway.git
 
 .PHONY: release-snapshot
 release-snapshot: ## release archives, checksums, completions and man page into dist/, as a v* tag would, without publishing (needs goreleaser)
@@ -128,6 +132,9 @@ release-snapshot: ## release archives, checksums, completions and man page into 
 	@skip=""; \
 	  if ! { docker info >/dev/null 2>&1 && docker buildx version >/dev/null 2>&1; }; then skip="$$skip,docker"; echo "release-snapshot: no running Docker with buildx: skipping the container image"; fi; \
 	  if ! command -v syft >/dev/null 2>&1; then skip="$$skip,sbom"; echo "release-snapshot: no syft on PATH: skipping the SBOMs"; fi; \
+	  if [ -z "$$(git remote 2>/dev/null)" ]; then \
+	    echo "release-snapshot: no git remote: goreleaser would then drop the commit and its date, so this run alone names origin $(RELEASE_REPO_URL) (GIT_CONFIG_*; the repository is unchanged)"; \
+	    export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=remote.origin.url GIT_CONFIG_VALUE_0=$(RELEASE_REPO_URL); fi; \
 	  set -x; $(GORELEASER) release --snapshot --clean $${skip:+--skip=$${skip#,}} $(GORELEASER_FLAGS)
 
 .PHONY: lint
