@@ -3,6 +3,8 @@ package app
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -49,6 +51,10 @@ func writeMan(w io.Writer, root *cobra.Command) error {
 	}
 	b.WriteString(".SH ENVIRONMENT\n.TP\n.B SLIPWAY_DEBUG=1\nas --debug: the Helm SDK's and kind's logs and every HTTP request (method, URL, status, duration) on stderr\n")
 	b.WriteString(".TP\n.B KUBECONFIG\nkubeconfig files, as kubectl reads them\n.TP\n.B SLIPWAY_CACHE_DIR\nthe chart cache\n")
+	for _, name := range slices.Sorted(maps.Keys(kubeEnv)) {
+		fmt.Fprintf(b, ".TP\n.B %s\nas \\-\\-%s, when the flag is not given (as for helm)\n", kubeEnv[name], roff(name))
+	}
+	b.WriteString(".TP\n.B HELM_MAX_HISTORY\nrevisions kept per release (as for helm)\n")
 	b.WriteString(".SH \"SEE ALSO\"\n.BR kubectl (1),\n.BR helm (1),\n.BR kind (1)\n")
 	_, err := io.WriteString(w, b.String())
 	return err
