@@ -203,6 +203,11 @@ func groupAction(cmd *cobra.Command, args []string) error {
 // first word that is no command (an argument, a typo) the rest is left
 // as it is.
 func commandFirst(root *cobra.Command, args []string) []string {
+	if len(args) > 1 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd) {
+		// A completion request: the same, up to the word being completed.
+		last := len(args) - 1
+		return append(append([]string{args[0]}, commandFirst(root, args[1:last])...), args[last])
+	}
 	takesValue := map[string]bool{}
 	var learn func(c *cobra.Command)
 	learn = func(c *cobra.Command) {
