@@ -94,3 +94,17 @@ current-context: ctx
 		})
 	}
 }
+
+// A Helm variable slipway cannot read is bad input, named as set.
+func TestHelmVariableNotABool(t *testing.T) {
+	c := newCatalogue(t)
+	t.Setenv("HELM_KUBEINSECURE_SKIP_TLS_VERIFY", "maybe")
+	code, _, errOut := run("status", "--kubeconfig", c.kubeconfig)
+	if want := "slipway: HELM_KUBEINSECURE_SKIP_TLS_VERIFY=\"maybe\": want true or false\n"; code != 2 || errOut != want {
+		t.Errorf("exit %d, stderr %q; want 2 and %q", code, errOut, want)
+	}
+	// The flag given wins, and the variable is not read.
+	if code, _, errOut := run("status", "--kubeconfig", c.dir+"/none", "--insecure-skip-tls-verify=false"); code != 1 || !strings.Contains(errOut, "none: no such file") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}
