@@ -83,7 +83,11 @@ func writeHelp(w io.Writer, c *cobra.Command) {
 	}
 	width := terminalWidth(w)
 	for _, s := range flagSections(c) {
-		fmt.Fprintf(b, "\n%s:\n%s", strings.TrimSpace(s.name+" flags"), s.flags.FlagUsagesWrapped(width))
+		title := s.name + " flags"
+		if s.name == "" {
+			title = "Flags"
+		}
+		fmt.Fprintf(b, "\n%s:\n%s", title, s.flags.FlagUsagesWrapped(width))
 	}
 	if c.HasAvailableSubCommands() {
 		fmt.Fprintf(b, "\nRun `%s COMMAND --help` for a command's flags and examples.\n", c.CommandPath())
