@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/slipway-dev/slipway/internal/buildinfo"
 	"github.com/slipway-dev/slipway/internal/debuglog"
@@ -147,6 +148,11 @@ Examples:
 // that names the command and where to look; every command inherits it.
 func setUsageErrors(root *cobra.Command, args []string) {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		// slipway --kubeconfg K status: the flag was meant for status.
+		var notExist *pflag.NotExistError
+		if sub := commandNamed(c, args); !c.HasParent() && sub != nil && errors.As(err, &notExist) {
+			c = sub
+		}
 		msg := flagErrorMessage(c, args, err)
 		if !c.HasParent() {
 			return usageError("%s; `slipway --help` lists the flags", msg)

@@ -262,6 +262,24 @@ func commandFirst(root *cobra.Command, args []string) []string {
 	return append(append(words, flags...), args[i:]...)
 }
 
+// commandNamed is the deepest command the words of args name below root
+// (slipway --kubeconfg K credentials rotate: credentials rotate), or nil.
+func commandNamed(root *cobra.Command, args []string) *cobra.Command {
+	c := root
+	for _, a := range args[1:] {
+		if a == "--" {
+			break
+		}
+		if sub := subcommand(c, a); sub != nil {
+			c = sub
+		}
+	}
+	if c == root {
+		return nil
+	}
+	return c
+}
+
 // subcommand is c's command named (or aliased) name, if any.
 func subcommand(c *cobra.Command, name string) *cobra.Command {
 	for _, sub := range c.Commands() {
