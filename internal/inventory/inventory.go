@@ -90,16 +90,26 @@ func Remove(ctx context.Context, c kubernetes.Interface, components ...string) e
 	})
 }
 
+// update reads the inventory, changes it with mutate and writes it back
+// when that changed it. The namespace is made only when the ConfigMap is
+// missing, and an unchanged inventory is not written: a no-op `up` read
+// and wrote it after creating the namespace, three round trips on its
+// critical path where one does (issue 18). The write is guarded by the
+// read's resourceVersion, as before.
 func update(ctx context.Context, c kubernetes.Interface, mutate func(map[string]Entry)) error {
-	if err := kube.EnsureNamespace(ctx, c, Namespace); err != nil {
-		return fmt.Errorf("slipway's inventory: %w", err)
-	}
+	ensured := false
 	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		cms := c.CoreV1().ConfigMaps(Namespace)
 		cm, err := cms.Get(ctx, Name, metav1.GetOptions{})
 		create := apierrors.IsNotFound(err)
 		if err != nil && !create {
 			return fmt.Errorf("read inventory %s/%s: %w", Namespace, Name, err)
+		}
+		if create && !ensured {
+			if err := kube.EnsureNamespace(ctx, c, Namespace); err != nil {
+				return fmt.Errorf("slipway's inventory: %w", err)
+			}
+			ensured = true
 		}
 		if create {
 			cm = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: Name, Namespace: Namespace,
@@ -124,6 +134,9 @@ func update(ctx context.Context, c kubernetes.Interface, mutate func(map[string]
 		data, err := json.MarshalIndent(entries, "", "  ")
 		if err != nil {
 			return err
+		}
+		if !create && cm.Data[dataKey] == string(data) && len(cm.Data) == 1 {
+			return nil // as it is already
 		}
 		cm.Data = map[string]string{dataKey: string(data)}
 		if create {
