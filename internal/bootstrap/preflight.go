@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/slipway-dev/slipway/internal/plan"
 	"github.com/slipway-dev/slipway/internal/preflight"
@@ -44,22 +45,17 @@ func runPreflight(ctx context.Context, p *Prepared, d Deps, printer *ui.Printer)
 
 // checkPlan runs the checks that read the cluster and every chart.
 func checkPlan(ctx context.Context, p *Prepared, d Deps) error {
-	// The node list is read while the charts are looked at; the
+	// The node list has been read since connect (listNodes); the
 	// server's version came with Connect's probe.
-	var (
-		nodes    *corev1.NodeList
-		nodesErr error
-		listed   = make(chan struct{})
-	)
-	go func() {
-		defer close(listed)
-		nodes, nodesErr = p.Cluster.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-	}()
+	nodesOf := p.nodes
+	if nodesOf == nil {
+		nodesOf = listNodes(ctx, p.Cluster.Client)
+	}
 	ver := p.Cluster.Version
 	if ver == nil {
 		var err error
 		if ver, err = p.Cluster.Client.Discovery().ServerVersion(); err != nil {
-			<-listed
+			nodesOf()
 			return fmt.Errorf("preflight: server version: %w", err)
 		}
 	}
@@ -102,7 +98,7 @@ func checkPlan(ctx context.Context, p *Prepared, d Deps) error {
 		})
 	}
 	wg.Wait()
-	<-listed
+	nodes, nodesErr := nodesOf()
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
@@ -130,6 +126,26 @@ func checkPlan(ctx context.Context, p *Prepared, d Deps) error {
 		}
 	}
 	return preflightFailed(failed)
+}
+
+// listNodes starts listing the cluster's nodes and returns a function
+// that waits for the answer: prepare starts it right after connect, so
+// that preflight's list is not a round trip of its own after the plan
+// (issue 18).
+func listNodes(ctx context.Context, c kubernetes.Interface) func() (*corev1.NodeList, error) {
+	var (
+		nodes *corev1.NodeList
+		err   error
+		done  = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		nodes, err = c.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	}()
+	return func() (*corev1.NodeList, error) {
+		<-done
+		return nodes, err
+	}
 }
 
 // deployedManifest returns the manifest of the release as deployed when it

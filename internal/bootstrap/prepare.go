@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/slipway-dev/slipway/internal/credentials"
 	"github.com/slipway-dev/slipway/internal/hostip"
 	"github.com/slipway-dev/slipway/internal/kube"
@@ -15,6 +17,7 @@ import (
 	"github.com/slipway-dev/slipway/internal/profile"
 	"github.com/slipway-dev/slipway/internal/runlock"
 	"github.com/slipway-dev/slipway/internal/ui"
+	"github.com/slipway-dev/slipway/internal/wait"
 )
 
 // Prepared is everything up decides before it changes anything: built
@@ -45,6 +48,9 @@ type Prepared struct {
 	runLock     *runlock.Lock
 	releaseWarn func(error)
 	Started     time.Time
+	// nodes returns the cluster's nodes, listed since connect for
+	// preflight (nil when preflight does not run).
+	nodes func() (*corev1.NodeList, error)
 	// DNS is closed when the background hostname check is done (nil when
 	// none runs); its warning is printed by then.
 	DNS <-chan struct{}
@@ -95,8 +101,18 @@ func prepare(ctx context.Context, opts Options, printer *ui.Printer) (*Prepared,
 		if deps, err = depsOn(p.Cluster, p.Started); err != nil {
 			return fail(err)
 		}
+		// What later stages read one after the other is asked for
+		// now, all at once (issue 18).
 		if ro, ok := deps.Releases.(*readOnce); ok {
 			ro.prefetch(ctx, profileReleases(p.Profile))
+		}
+		if !p.Options.DryRun && !p.Options.SkipPreflight {
+			p.nodes = listNodes(ctx, p.Cluster.Client)
+		}
+		if w, ok := deps.Readiness.(*wait.Waiter); ok && !p.Options.DryRun {
+			// The readiness wait's discovery (/api, then /apis) was two
+			// round trips before its first check.
+			go w.Discover()
 		}
 	}
 	if p.Options.IP, err = chooseIP(ctx, p.Options.IP, p.Cluster, p.Profile, printer); err != nil {
