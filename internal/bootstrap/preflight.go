@@ -60,6 +60,7 @@ func checkPlan(ctx context.Context, p *Prepared, d Deps) error {
 		}
 	}
 	metas := make([]release.ChartMeta, len(p.Plan.Releases))
+	rendered := make([]string, len(p.Plan.Releases))
 	workloads := make([][]preflight.Workload, len(p.Plan.Releases))
 	errs := make([]error, len(p.Plan.Releases))
 	var wg sync.WaitGroup
@@ -86,6 +87,7 @@ func checkPlan(ctx context.Context, p *Prepared, d Deps) error {
 					return
 				}
 				manifest = res.Manifest
+				rendered[i] = manifest
 			}
 			ws, err := preflight.Workloads(manifest, rel.Namespace)
 			if err != nil {
@@ -98,6 +100,12 @@ func checkPlan(ctx context.Context, p *Prepared, d Deps) error {
 		})
 	}
 	wg.Wait()
+	p.rendered = map[string]string{}
+	for i, rel := range p.Plan.Releases {
+		if rendered[i] != "" {
+			p.rendered[rel.Component] = rendered[i]
+		}
+	}
 	nodes, nodesErr := nodesOf()
 	if err := errors.Join(errs...); err != nil {
 		return err

@@ -48,6 +48,11 @@ type Prepared struct {
 	runLock     *runlock.Lock
 	releaseWarn func(error)
 	Started     time.Time
+	// rendered are the manifests preflight rendered (client-only, for
+	// the server's version) of the releases that are not up to date, by
+	// component: the install looks at them for the custom kinds it must
+	// wait for instead of rendering the chart a second time.
+	rendered map[string]string
 	// nodes returns the cluster's nodes, listed since connect for
 	// preflight (nil when preflight does not run).
 	nodes func() (*corev1.NodeList, error)
