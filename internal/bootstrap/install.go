@@ -174,6 +174,7 @@ func (in *installer) install(ctx context.Context, rel plan.Release) (release.Res
 		Name: rel.Name, Namespace: rel.Namespace, ChartPath: in.p.chartPath(comp), Values: rel.Values,
 		Timeout: time.Until(in.deadline), Wait: false,
 		Labels: map[string]string{LabelProfile: in.p.Plan.Profile, LabelProfileVersion: in.p.Plan.Version, kube.LabelComponent: comp, LabelDigest: digest},
+		Known:  true, Current: cur, // read under the run lock
 	})
 	if err != nil {
 		err = fmt.Errorf("%s: %w", comp, err)

@@ -103,9 +103,11 @@ func (m *Manager) Apply(ctx context.Context, s Spec) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	info, err := m.Get(ctx, s.Name)
-	if err != nil {
-		return Result{}, err
+	info := s.Current
+	if !s.Known {
+		if info, err = m.Get(ctx, s.Name); err != nil {
+			return Result{}, err
+		}
 	}
 	var rel helmrelease.Releaser
 	act := Install
