@@ -91,8 +91,8 @@ func Remove(ctx context.Context, c kubernetes.Interface, components ...string) e
 }
 
 // update reads the inventory, changes it with mutate and writes it back
-// when that changed it. The namespace is made only when the ConfigMap is
-// missing, and an unchanged inventory is not written: a no-op `up` read
+// when that changed it. The namespace is made only when creating the
+// ConfigMap finds it missing, and an unchanged inventory is not written: a no-op `up` read
 // and wrote it after creating the namespace, three round trips on its
 // critical path where one does (issue 18). The write is guarded by the
 // read's resourceVersion, as before.
@@ -104,12 +104,6 @@ func update(ctx context.Context, c kubernetes.Interface, mutate func(map[string]
 		create := apierrors.IsNotFound(err)
 		if err != nil && !create {
 			return fmt.Errorf("read inventory %s/%s: %w", Namespace, Name, err)
-		}
-		if create && !ensured {
-			if err := kube.EnsureNamespace(ctx, c, Namespace); err != nil {
-				return fmt.Errorf("slipway's inventory: %w", err)
-			}
-			ensured = true
 		}
 		if create {
 			cm = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: Name, Namespace: Namespace,
@@ -140,7 +134,16 @@ func update(ctx context.Context, c kubernetes.Interface, mutate func(map[string]
 		}
 		cm.Data = map[string]string{dataKey: string(data)}
 		if create {
+			// slipway's namespace is there already on most first
+			// records (the run lock made it): made only when missing.
 			_, err = cms.Create(ctx, cm, metav1.CreateOptions{})
+			if apierrors.IsNotFound(err) && !ensured {
+				ensured = true
+				if err := kube.EnsureNamespace(ctx, c, Namespace); err != nil {
+					return fmt.Errorf("slipway's inventory: %w", err)
+				}
+				_, err = cms.Create(ctx, cm, metav1.CreateOptions{})
+			}
 		} else {
 			_, err = cms.Update(ctx, cm, metav1.UpdateOptions{})
 		}
