@@ -123,6 +123,10 @@ func (m *Manager) Apply(ctx context.Context, s Spec) (Result, error) {
 		i.DisableOpenAPIValidation = true
 		i.Labels = s.Labels
 		i.DryRunStrategy = action.DryRunNone
+		// The chart's crds/ at once (see installCRDs), not by Helm.
+		if i.SkipCRDs, err = m.installCRDs(ch); err != nil {
+			return Result{}, explain(s, ch, act, err)
+		}
 		rel, err = i.RunWithContext(ctx, ch, s.Values)
 	} else {
 		act = Upgrade
