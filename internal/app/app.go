@@ -7,16 +7,16 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
-	"github.com/urfave/cli/v3"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/slipway-dev/slipway/internal/buildinfo"
 	"github.com/slipway-dev/slipway/internal/debuglog"
 )
 
-// exitError carries an exit code through urfave/cli.
+// exitError carries an exit code out of a command.
 type exitError struct {
 	code int
 	err  error
@@ -45,7 +45,8 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	ctx, stop := onSignals(context.Background(), sigs, stderr, interruptNote(args), os.Exit)
+	note := interruptNote(append([]string{args[0]}, commandFirst(rootCommand(), args[1:])...))
+	ctx, stop := onSignals(context.Background(), sigs, stderr, note, os.Exit)
 	defer stop()
 	return Run(ctx, args, stdin, stdout, stderr)
 }
@@ -53,19 +54,20 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // Run is Main with a caller-owned context, for tests.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := rootCommand()
-	root.Reader, root.Writer, root.ErrWriter = stdin, stdout, stderr
+	root.SetArgs(commandFirst(root, args[1:]))
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
 	if debugRequested(args) {
 		// Progress as plain lines (not a redrawn block) so the debug
 		// lines between them stay readable.
 		plain := struct{ io.Writer }{stderr}
-		root.ErrWriter = plain
+		root.SetErr(plain)
 		defer debuglog.Enable(plain)()
 		debuglog.Printf("slipway %s", buildinfo.Read().Short())
 	}
-	// Never let urfave/cli exit the process: the code is ours to return.
-	root.ExitErrHandler = func(context.Context, *cli.Command, error) {}
 	setUsageErrors(root, args)
-	err := root.Run(ctx, args)
+	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0
 	}
@@ -82,18 +84,26 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if ctx.Err() != nil {
 		return exitInterrupted
 	}
-	// Errors from flag parsing come from urfave/cli itself.
+	// Errors from parsing the command line come from cobra itself.
 	return 2
 }
 
-func rootCommand() *cli.Command {
-	return &cli.Command{
-		Name:    "slipway",
-		Usage:   "turn an empty Kubernetes cluster into a CI/CD platform in one command",
+func init() {
+	// Commands in the order a user meets them, not alphabetically.
+	cobra.EnableCommandSorting = false
+}
+
+func rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:     "slipway",
+		Short:   "turn an empty Kubernetes cluster into a CI/CD platform in one command",
 		Version: buildinfo.Read().Short(),
-		Description: `slipway installs an ingress controller, Jenkins and a GitOps agent (Argo CD
+		Long: `slipway installs an ingress controller, Jenkins and a GitOps agent (Argo CD
 or Flux) from a versioned profile with the Helm SDK, waits until everything
 is ready, and prints the URLs and the admin credentials it generated.
+
+Flags go before or after the command, as with kubectl and helm:
+slipway --context kind-dev status is slipway status --context kind-dev.
 
 Examples:
   slipway up                              # the default profile on the current kube context
@@ -103,50 +113,51 @@ Examples:
   slipway credentials                     # print the logins again
   slipway profiles list`,
 		// Without a command, help; with an unknown one, a one-line error
-		// (urfave/cli would print "No help topic for ...").
-		Action: func(ctx context.Context, cmd *cli.Command) error {
-			if cmd.Args().Len() == 0 {
-				return cli.ShowRootCommandHelp(cmd)
-			}
-			return unknownCommand(cmd, cmd.Args().First())
-		},
-		// -qo json is -q -o json, as with kubectl and helm.
-		UseShortOptionHandling:          true,
-		EnableShellCompletion:           true,
-		ConfigureShellCompletionCommand: configureCompletion,
-		Suggest:                         true,
-		Flags:                           []cli.Flag{debugFlag()},
-		Commands: []*cli.Command{
-			upCommand(),
-			statusCommand(),
-			diffCommand(),
-			templateCommand(),
-			bundleCommand(),
-			downCommand(),
-			credentialsCommand(),
-			profilesCommand(),
-			clusterCommand(),
-			versionCommand(),
-			manCommand(),
-		},
+		// with a suggestion.
+		Args: cobra.ArbitraryArgs,
+		RunE: groupAction,
+		// Errors are printed once, by Run, with the exit code it picks;
+		// a usage error is one line, not the whole help.
+		SilenceErrors:     true,
+		SilenceUsage:      true,
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
 	}
+	root.PersistentFlags().AddFlag(debugFlag())
+	// --version, with no short form: cobra would take -v, which kubectl,
+	// kind and helm users read as verbosity.
+	root.Flags().Bool("version", false, "print the version (the version command says more)")
+	root.AddCommand(
+		upCommand(),
+		statusCommand(),
+		diffCommand(),
+		templateCommand(),
+		bundleCommand(),
+		downCommand(),
+		credentialsCommand(),
+		profilesCommand(),
+		clusterCommand(),
+		versionCommand(),
+		completionCommand(),
+		manCommand(),
+	)
+	setHelp(root)
+	return root
 }
 
 // setUsageErrors makes flag errors (unknown flag, bad duration) one line
-// that names the command and where to look, instead of urfave/cli's
-// "Incorrect Usage" followed by the whole help text.
-func setUsageErrors(cmd *cli.Command, args []string) {
-	cmd.OnUsageError = func(_ context.Context, c *cli.Command, err error, _ bool) error {
-		msg := flagMessage(c, args, err.Error())
-		if c.Root() == c {
+// that names the command and where to look; every command inherits it.
+func setUsageErrors(root *cobra.Command, args []string) {
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		// slipway --kubeconfg K status: the flag was meant for status.
+		var notExist *pflag.NotExistError
+		if sub := commandNamed(c, args); !c.HasParent() && sub != nil && errors.As(err, &notExist) {
+			c = sub
+		}
+		msg := flagErrorMessage(c, args, err)
+		if !c.HasParent() {
 			return usageError("%s; `slipway --help` lists the flags", msg)
 		}
-		return usageError("%s: %s; `%s --help` lists the flags", strings.TrimPrefix(c.FullName(), "slipway "), msg, c.FullName())
-	}
-	for _, sub := range cmd.Commands {
-		if len(sub.Commands) > 0 && sub.Action == nil {
-			sub.Action = groupAction
-		}
-		setUsageErrors(sub, args)
-	}
+		path := c.CommandPath()
+		return usageError("%s: %s; `%s --help` lists the flags", path[len(root.Name())+1:], msg, path)
+	})
 }

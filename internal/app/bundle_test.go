@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spf13/pflag"
 )
 
 // Bad uses of the bundle and lock flags exit 2 with a message that names
@@ -18,7 +20,7 @@ func TestBundleAndLockUsage(t *testing.T) {
 		args []string
 		want string
 	}{
-		"create without -o":      {[]string{"bundle", "create"}, `"output" not set`},
+		"create without -o":      {[]string{"bundle", "create"}, "bundle create needs -o FILE"},
 		"images of a non-bundle": {[]string{"bundle", "images", "--bundle", notBundle}, "is damaged or was modified"},
 		"images, two sources":    {[]string{"bundle", "images", "--bundle", notBundle, "--profile", "default"}, "drop --profile"},
 		"bundle, missing locked": {[]string{"template", "--bundle", notBundle, "--locked", filepath.Join(dir, "x.lock")}, "x.lock does not exist"},
@@ -38,9 +40,7 @@ func TestBundleAndLockUsage(t *testing.T) {
 // The shared plan flags carry the new chart-source flags; --lock is up's.
 func TestPlanFlags(t *testing.T) {
 	names := map[string]bool{}
-	for _, f := range planFlags() {
-		names[f.Names()[0]] = true
-	}
+	diffCommand().Flags().VisitAll(func(f *pflag.Flag) { names[f.Name] = true })
 	for _, n := range []string{"offline", "cache-dir", "locked", "bundle", "registry-config", "repository-config"} {
 		if !names[n] {
 			t.Errorf("diff/template lack --%s", n)

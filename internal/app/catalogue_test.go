@@ -160,7 +160,7 @@ func (c *catalogue) run(t *testing.T, cases []badInput) {
 // usesCluster says whether a case's command takes --kubeconfig: the
 // others refuse it (they never read a cluster).
 func usesCluster(first string) bool {
-	return !strings.HasPrefix(first, "-") && !contains([]string{"upp", "profiles", "template", "version", "bundle", "completion", "cluster", "xyzzy", "stauts"}, first)
+	return !strings.HasPrefix(first, "-") && !contains([]string{"upp", "profiles", "template", "version", "bundle", "completion", "cluster", "xyzzy", "stauts", "credentails"}, first)
 }
 
 func contains(s []string, v string) bool {

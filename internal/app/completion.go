@@ -1,18 +1,20 @@
 package app
 
 import (
-	"github.com/urfave/cli/v3"
+	"github.com/spf13/cobra"
 )
 
-// configureCompletion shows urfave/cli's completion command in --help
-// (it is hidden by default) and names its PowerShell script the way
-// kubectl and helm do: `slipway completion powershell` (pwsh stays as an
-// alias).
-func configureCompletion(c *cli.Command) {
-	c.Hidden = false
-	c.Action = groupAction
-	c.Usage = "print the shell completion script: bash, zsh, fish or powershell"
-	c.Description = `Load completions for the current shell, or install them for every session:
+// completionCommand prints cobra's completion scripts, named the way
+// kubectl and helm name them: `slipway completion powershell` (pwsh is
+// an alias). The scripts ask slipway itself (cobra's hidden __complete
+// command) for commands and flags, so they follow the binary.
+func completionCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "completion",
+		Short: "print the shell completion script: bash, zsh, fish or powershell",
+		Args:  cobra.ArbitraryArgs,
+		RunE:  groupAction,
+		Long: `Load completions for the current shell, or install them for every session:
 
   bash:        source <(slipway completion bash)
                slipway completion bash > /etc/bash_completion.d/slipway
@@ -21,11 +23,30 @@ func configureCompletion(c *cli.Command) {
   fish:        slipway completion fish > ~/.config/fish/completions/slipway.fish
   powershell:  slipway completion powershell | Out-String | Invoke-Expression
 
-Release archives carry the scripts in completions/.`
-	for _, sub := range c.Commands {
-		if sub.Name == "pwsh" {
-			sub.Name, sub.Aliases = "powershell", []string{"pwsh"}
-			sub.Usage = "print the powershell completion script"
+Release archives carry the scripts in completions/.`,
+	}
+	shell := func(name string, gen func(*cobra.Command) error, aliases ...string) *cobra.Command {
+		return &cobra.Command{
+			Use: name, Aliases: aliases, Args: noArgs,
+			Short: "print the " + name + " completion script",
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				return gen(cmd.Root())
+			},
 		}
 	}
+	c.AddCommand(
+		shell("bash", func(r *cobra.Command) error { return r.GenBashCompletionV2(r.OutOrStdout(), true) }),
+		shell("zsh", func(r *cobra.Command) error { return r.GenZshCompletion(r.OutOrStdout()) }),
+		shell("fish", func(r *cobra.Command) error { return r.GenFishCompletion(r.OutOrStdout(), true) }),
+		shell("powershell", func(r *cobra.Command) error { return r.GenPowerShellCompletionWithDesc(r.OutOrStdout()) }, "pwsh"),
+	)
+	return c
+}
+
+// noArgs refuses arguments to a command that takes none.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError("%s takes no arguments, got %q", cmd.CommandPath()[len("slipway "):], args[0])
+	}
+	return nil
 }

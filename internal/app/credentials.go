@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/urfave/cli/v3"
+	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 
@@ -22,13 +22,12 @@ import (
 	"github.com/slipway-dev/slipway/internal/ui"
 )
 
-func credentialsCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "credentials",
-		Aliases:   []string{"creds"},
-		Usage:     "list the credentials slipway keeps: admin logins it generated, and the GitOps repository's and registry's",
-		ArgsUsage: "[COMPONENT...]",
-		Description: `credentials reads the logins from the cluster (the Secrets slipway owns),
+func credentialsCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:     "credentials [COMPONENT...]",
+		Aliases: []string{"creds"},
+		Short:   "list the credentials slipway keeps: admin logins it generated, and the GitOps repository's and registry's",
+		Long: `credentials reads the logins from the cluster (the Secrets slipway owns),
 so it works on any machine with access to the cluster, without the profile.
 
 KIND is admin for the logins of the components slipway installed (their
@@ -45,20 +44,19 @@ Examples:
   slipway credentials -o json | jq -r '.credentials[0].password'
   slipway credentials --no-password
   slipway credentials --kind gitops-repository`,
-		Flags: append([]cli.Flag{
-			outputFlag(),
-			&cli.BoolFlag{Name: "no-password", Usage: "hide passwords"},
-			&cli.StringFlag{Name: "field", Usage: "print only this `FIELD` (url, username or password) of one component, with a newline"},
-			&cli.StringFlag{Name: "kind", Usage: "only credentials of this `KIND`: admin, gitops-repository or registry"},
-		}, kubeFlags()...),
-		Commands: []*cli.Command{rotateCommand()},
-		Action: func(ctx context.Context, cmd *cli.Command) error {
-			format, err := report.ParseFormat(cmd.String("output"))
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			format, err := report.ParseFormat(flagString(cmd, "output"))
 			if err != nil {
 				return usageError("%v", err)
 			}
-			want := cmd.Args().Slice()
-			field, kind := cmd.String("field"), cmd.String("kind")
+			want := args
+			// credentials rotaet: a typo of the subcommand, not a component.
+			if len(want) > 0 && suggest([]string{"rotate"}, want[0]) != "" {
+				return unknownCommand(cmd, want[0])
+			}
+			field, kind := flagString(cmd, "field"), flagString(cmd, "kind")
 			if field != "" {
 				if !slices.Contains([]string{"url", "username", "password"}, field) {
 					return usageError("--field %q: use url, username or password", field)
@@ -73,7 +71,11 @@ Examples:
 			// The inventory is read while the cluster is probed: one round
 			// trip less on a remote cluster (issue 18).
 			var entries []inventory.Entry
-			cluster, err := kube.ConnectAnd(ctx, kubeOptions(cmd), 10*time.Second, func(ctx context.Context, c *kube.Cluster) error {
+			ko, err := kubeOptions(cmd)
+			if err != nil {
+				return err
+			}
+			cluster, err := kube.ConnectAnd(ctx, ko, 10*time.Second, func(ctx context.Context, c *kube.Cluster) error {
 				var err error
 				if entries, err = inventory.Load(ctx, c.Client); err != nil {
 					return fmt.Errorf("context %s: %w", c.Context, err)
@@ -85,13 +87,13 @@ Examples:
 			}
 			warn := func(string, ...any) {}
 			if len(want) == 0 {
-				warn = ui.New(cmd.Root().ErrWriter, false).Warnf
+				warn = ui.New(cmd.ErrOrStderr(), false).Warnf
 			}
 			rows, err := readCredentials(ctx, cluster, entries, want, kind, warn)
 			if err != nil {
 				return withCode(1, err)
 			}
-			out := cmd.Root().Writer
+			out := cmd.OutOrStdout()
 			if field != "" {
 				if len(rows) > 1 {
 					var kinds []string
@@ -111,13 +113,21 @@ Examples:
 			for i := range rows {
 				// A credential the user gave slipway to keep is theirs
 				// already: its password only on request (--field).
-				if rows[i].Password != "" && (cmd.Bool("no-password") || rows[i].Kind != kube.KindAdmin) {
+				if rows[i].Password != "" && (flagBool(cmd, "no-password") || rows[i].Kind != kube.KindAdmin) {
 					rows[i].Password = credentials.Mask
 				}
 			}
 			return report.WriteCredentials(out, format, rows)
 		},
 	}
+	fs := c.Flags()
+	addOutputFlag(fs, "table")
+	fs.Bool("no-password", false, "hide passwords")
+	fs.String("field", "", "print only this `FIELD` (url, username or password) of one component, with a newline")
+	fs.String("kind", "", "only credentials of this `KIND`: admin, gitops-repository or registry")
+	addKubeFlags(c)
+	c.AddCommand(rotateCommand())
+	return c
 }
 
 // credentialKinds are the values of --kind.
@@ -270,46 +280,44 @@ func keptRow(s corev1.Secret) report.Credential {
 	return row
 }
 
-func rotateCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "rotate",
-		Usage:     "replace a component's admin password on purpose (re-runs of up never do)",
-		ArgsUsage: "COMPONENT",
-		Description: `rotate generates a new password (or takes yours with --password), stores it
+func rotateCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "rotate COMPONENT",
+		Short: "replace a component's admin password on purpose (re-runs of up never do)",
+		Long: `rotate generates a new password (or takes yours with --password), stores it
 in the component's Secret, and re-applies the platform so the chart picks it
 up. It runs "slipway up" with the profile recorded in the cluster.
 
 Example:
   slipway credentials rotate jenkins`,
-		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "password", Usage: "take the new password from `@FILE` instead of generating one"},
-			&cli.DurationFlag{Name: "timeout", Value: 10 * time.Minute, Usage: "time to wait for the component to be ready again"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr"},
-			waitForLockFlag(),
-			outputFlag(),
-		}, kubeFlags()...),
-		Action: func(ctx context.Context, cmd *cli.Command) error {
-			format, err := report.ParseFormat(cmd.String("output"))
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			format, err := report.ParseFormat(flagString(cmd, "output"))
 			if err != nil {
 				return usageError("%v", err)
 			}
-			if cmd.Args().Len() != 1 {
+			if len(args) != 1 {
 				return usageError("rotate takes one component, e.g. slipway credentials rotate jenkins")
 			}
 			file := ""
-			if p := cmd.String("password"); p != "" {
+			if p := flagString(cmd, "password"); p != "" {
 				if !strings.HasPrefix(p, "@") {
 					return usageError("--password …: a password on the command line lands in shell history; put it in a file and pass --password @FILE")
 				}
 				file = p[1:]
 			}
-			if err := checkTimeout(cmd.Duration("timeout")); err != nil {
+			if err := checkTimeout(flagDuration(cmd, "timeout")); err != nil {
 				return usageError("%w", err)
 			}
-			printer := ui.New(cmd.Root().ErrWriter, cmd.Bool("quiet"))
+			ko, err := kubeOptions(cmd)
+			if err != nil {
+				return err
+			}
+			printer := ui.New(cmd.ErrOrStderr(), flagBool(cmd, "quiet"))
 			cred, err := rotate.Run(ctx, rotate.Options{
-				Component: cmd.Args().First(), PasswordFile: file, Timeout: cmd.Duration("timeout"), Kube: kubeOptions(cmd),
-				WaitForLock: cmd.Bool("wait-for-lock"),
+				Component: args[0], PasswordFile: file, Timeout: flagDuration(cmd, "timeout"), Kube: ko,
+				WaitForLock: flagBool(cmd, "wait-for-lock"),
 			}, printer)
 			// The new password is printed only once the component is back
 			// Ready with it: until then the old one may still be the one
@@ -317,11 +325,19 @@ Example:
 			switch {
 			case err == nil:
 				row := report.Credential{Component: cred.Component, Kind: kube.KindAdmin, Namespace: cred.Namespace, URL: cred.URL, Username: cred.Username, Password: cred.Password}
-				err = report.WriteCredentials(cmd.Root().Writer, format, []report.Credential{row})
+				err = report.WriteCredentials(cmd.OutOrStdout(), format, []report.Credential{row})
 			case cred.Password != "":
 				printer.Warnf("%s: the new password is stored in secret %s/%s but %s is not back Ready with it; `slipway credentials %s` prints it", cred.Component, cred.Namespace, cred.Secret, cred.Component, cred.Component)
 			}
 			return exitCodeFor(ctx, err)
 		},
 	}
+	fs := c.Flags()
+	fs.String("password", "", "take the new password from `@FILE` instead of generating one")
+	fs.Duration("timeout", 10*time.Minute, "time to wait for the component to be ready again")
+	fs.BoolP("quiet", "q", false, "no progress on stderr")
+	addWaitForLockFlag(fs)
+	addOutputFlag(fs, "table")
+	addKubeFlags(c)
+	return c
 }

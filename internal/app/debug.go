@@ -5,21 +5,19 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/urfave/cli/v3"
+	"github.com/spf13/pflag"
 )
 
 // debugFlag is slipway's one global flag: every command may talk to a
 // cluster, a chart repository or kind, so every command takes it.
-func debugFlag() cli.Flag {
-	return &cli.BoolFlag{
-		Name:    "debug",
-		Usage:   "print the Helm SDK's and kind's logs and every HTTP request (method, URL, status, duration; never headers or bodies) to stderr",
-		Sources: cli.EnvVars("SLIPWAY_DEBUG"),
-	}
+func debugFlag() *pflag.Flag {
+	fs := pflag.NewFlagSet("", pflag.ContinueOnError)
+	fs.Bool("debug", false, "print the Helm SDK's and kind's logs and every HTTP request (method, URL, status, duration; never headers or bodies) to stderr (default: $SLIPWAY_DEBUG)")
+	return fs.Lookup("debug")
 }
 
 // debugRequested says whether --debug (anywhere before "--") or
-// SLIPWAY_DEBUG asks for debug output. It is read before urfave/cli parses
+// SLIPWAY_DEBUG asks for debug output. It is read before cobra parses
 // the command line because the sink must be in place before any command's
 // clients are built, whichever command the flag follows.
 func debugRequested(args []string) bool {

@@ -1,4 +1,4 @@
-// Package app is slipway's command tree (urfave/cli/v3). Each command is
+// Package app is slipway's command tree (spf13/cobra and pflag, the flag library of kubectl, helm, kind and flux). Each command is
 // thin: it parses flags into one Options struct, calls one library
 // function, renders the result to stdout, and maps the error to an exit
 // code. Nothing here calls os.Exit, except the watcher of a second

@@ -1,65 +1,86 @@
 package app
 
 import (
-	"context"
+	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
-	"github.com/urfave/cli/v3"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
-// flagError matches urfave/cli's flag parse errors, whose flag name comes
-// with one dash, two, or none (a flag of a bundle like -qx), to print it
-// the way it is typed: -o for a one-letter flag, --output otherwise.
-var flagError = regexp.MustCompile(`^(flag provided but not defined: |flag needs an argument: |invalid value "(?:[^"\\]|\\.)*" for flag )(-{0,2})([^\s:]+)`)
-
-// flagMessage rewrites urfave/cli's message of a flag error and, for an
-// unknown flag, suggests the nearest flag c takes. urfave/cli writes one
-// dash whatever was typed, so args (the command line) says which it was.
-func flagMessage(c *cli.Command, args []string, msg string) string {
-	m := flagError.FindStringSubmatchIndex(msg)
-	if m == nil {
-		return msg
-	}
-	kind, dashes, name := msg[m[2]:m[3]], msg[m[4]:m[5]], msg[m[6]:m[7]]
-	rest := msg[m[1]:]
+// flagErrorMessage rewrites pflag's error for a flag of c: the flag spelt
+// as it was typed (-o for a one-letter flag, --output otherwise) and, for
+// an unknown flag, the nearest flag c takes.
+func flagErrorMessage(c *cobra.Command, args []string, err error) string {
+	var (
+		notExist *pflag.NotExistError
+		noValue  *pflag.ValueRequiredError
+		invalid  *pflag.InvalidValueError
+	)
 	switch {
-	case strings.HasPrefix(kind, "flag provided"):
-		if len([]rune(name)) > 1 && (dashes == "" || slices.Contains(args, "-"+name)) {
-			// -qx: a bundle of one-letter flags, one of which does not exist.
-			if u := unknownShort(c, name); u != "" {
-				return fmt.Sprintf("unknown flag -%s in -%s", u, name) + rest
+	case errors.As(err, &notExist):
+		name, bundle := notExist.GetSpecifiedName(), notExist.GetSpecifiedShortnames()
+		if bundle != "" {
+			// pflag names what is left of the bundle; the user typed all of it.
+			bundle = typedBundle(args, bundle)
+			if len([]rune(bundle)) > 1 {
+				// -qz: a bundle of one-letter flags, one of which does not exist.
+				return fmt.Sprintf("unknown flag -%s in -%s", name[:1], bundle)
 			}
+			return "unknown flag -" + name[:1]
 		}
-		out := "unknown flag " + dashed(name)
-		if sub := commandAfter(c, args); sub != nil && c.Root() == c && slices.Contains(flagNames(sub), name) {
-			// slipway --kubeconfig K status: kubectl takes global flags
-			// before the command; urfave/cli only where they are defined.
-			return fmt.Sprintf("%s is a flag of %q: put it after the command, e.g. slipway %s %s …", dashed(name), sub.Name, sub.Name, dashed(name))
-		}
+		out := "unknown flag --" + name
 		if s := suggest(flagNames(c), name); s != "" {
 			out += fmt.Sprintf(" (did you mean %s?)", dashed(s))
 		}
-		return out + rest
-	case strings.HasPrefix(kind, "flag needs"):
-		return "flag " + dashed(name) + " needs a value" + rest
-	case dashes == "" && len([]rune(name)) > 1:
-		return kind + "-" + name + rest
-	default:
-		return kind + dashed(name) + rest
+		return out
+	case errors.As(err, &noValue):
+		name := noValue.GetSpecifiedName()
+		if noValue.GetSpecifiedShortnames() != "" {
+			return "flag -" + name[:1] + " needs a value"
+		}
+		return "flag --" + name + " needs a value"
+	case errors.As(err, &invalid):
+		f := invalid.GetFlag()
+		name := "--" + f.Name
+		if f.Shorthand != "" && typedShort(args, f.Shorthand) {
+			name = "-" + f.Shorthand
+		}
+		return fmt.Sprintf("invalid value %q for flag %s: %v", invalid.GetValue(), name, errors.Unwrap(invalid))
 	}
+	return err.Error()
 }
 
-// commandAfter is the first subcommand of c named in args, if any.
-func commandAfter(c *cli.Command, args []string) *cli.Command {
+// typedShort says whether the command line uses the one-letter form of
+// a flag (-o json, -o=json, -ojson or in a bundle like -qo).
+func typedShort(args []string, short string) bool {
 	for _, a := range args[1:] {
-		if sub := c.Command(a); sub != nil {
-			return sub
+		if a == "--" {
+			break
+		}
+		if len(a) > 1 && a[0] == '-' && a[1] != '-' && strings.Contains(strings.SplitN(a[1:], "=", 2)[0], short) {
+			return true
 		}
 	}
-	return nil
+	return false
+}
+
+// typedBundle is the bundle of one-letter flags on the command line
+// that ends with rest, what pflag had left of it when it stopped.
+func typedBundle(args []string, rest string) string {
+	for _, a := range args[1:] {
+		if a == "--" {
+			break
+		}
+		if len(a) > 1 && a[0] == '-' && a[1] != '-' {
+			if b, _, _ := strings.Cut(a[1:], "="); strings.HasSuffix(b, rest) {
+				return b
+			}
+		}
+	}
+	return rest
 }
 
 // dashed spells a flag name as it is typed.
@@ -70,32 +91,21 @@ func dashed(name string) string {
 	return "--" + name
 }
 
-// unknownShort is the first letter of bundle that is no flag of c.
-func unknownShort(c *cli.Command, bundle string) string {
-	names := flagNames(c)
-	for _, r := range bundle {
-		if !slices.Contains(names, string(r)) {
-			return string(r)
+// flagNames are every name and shorthand of the flags c takes, its own
+// and those it inherits, help included.
+func flagNames(c *cobra.Command) []string {
+	names := []string{"help", "h"}
+	add := func(f *pflag.Flag) {
+		if !slices.Contains(names, f.Name) {
+			names = append(names, f.Name)
+		}
+		if f.Shorthand != "" {
+			names = append(names, f.Shorthand)
 		}
 	}
-	return ""
-}
-
-// flagNames are every name and alias of the flags c takes, its own and
-// those it inherits, help included.
-func flagNames(c *cli.Command) []string {
-	var names []string
-	for _, cmd := range c.Lineage() {
-		for _, f := range cmd.Flags {
-			if cmd != c {
-				if l, ok := f.(interface{ IsLocal() bool }); ok && l.IsLocal() {
-					continue
-				}
-			}
-			names = append(names, f.Names()...)
-		}
-	}
-	return append(names, "help", "h")
+	c.LocalFlags().VisitAll(add)
+	c.InheritedFlags().VisitAll(add)
+	return names
 }
 
 // suggest returns the candidate nearest to typed, if it is near enough to
@@ -149,34 +159,133 @@ func levenshtein(a, b string) int {
 }
 
 // commandNames are the visible commands of c with their aliases.
-func commandNames(c *cli.Command) (visible, all []string) {
-	for _, sub := range c.Commands {
-		if sub.Hidden || sub.Name == "help" {
+func commandNames(c *cobra.Command) (visible, all []string) {
+	for _, sub := range c.Commands() {
+		if sub.Hidden || sub.Name() == "help" {
 			continue
 		}
-		visible = append(visible, sub.Name)
-		all = append(all, sub.Names()...)
+		visible = append(visible, sub.Name())
+		all = append(all, sub.Name())
+		all = append(all, sub.Aliases...)
 	}
 	return visible, all
 }
 
 // unknownCommand is the error for a command c does not have: with a
 // suggestion when one is near, else the list.
-func unknownCommand(c *cli.Command, typed string) error {
+func unknownCommand(c *cobra.Command, typed string) error {
 	visible, all := commandNames(c)
-	full := c.FullName()
+	full := c.CommandPath()
 	if s := suggest(all, typed); s != "" {
 		return usageError("unknown command %q for %q; did you mean %q? (`%s --help` lists the commands)", typed, full, s, full)
 	}
 	return usageError("unknown command %q for %q; commands: %s (`%s --help` describes them)", typed, full, strings.Join(visible, ", "), full)
 }
 
-// groupAction is the Action of a command that only groups others
-// (profiles, bundle, cluster): help without arguments, the unknown-command
-// error with one (urfave/cli would print "No help topic for ...").
-func groupAction(ctx context.Context, cmd *cli.Command) error {
-	if cmd.Args().Len() == 0 {
-		return cli.ShowSubcommandHelp(cmd)
+// groupAction runs a command that only groups others (slipway itself,
+// profiles, bundle, cluster, completion): help without arguments, the
+// unknown-command error with one.
+func groupAction(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return cmd.Help()
 	}
-	return unknownCommand(cmd, cmd.Args().First())
+	return unknownCommand(cmd, args[0])
+}
+
+// commandFirst moves the command words (slipway credentials rotate …)
+// ahead of the flags typed before them, so `slipway --kubeconfig K
+// --insecure-skip-tls-verify -qo json status` is `slipway status
+// --kubeconfig K …`, as kubectl and helm take global flags. cobra finds
+// the command past a flag only when it can tell whether the flag takes
+// a value, which it knows for the root's own flags alone; here it is
+// read from every command's flags. A flag no command has is taken to
+// need no value, and then fails where the command parses it; at the
+// first word that is no command (an argument, a typo) the rest is left
+// as it is.
+func commandFirst(root *cobra.Command, args []string) []string {
+	if len(args) > 1 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd) {
+		// A completion request: the same, up to the word being completed.
+		last := len(args) - 1
+		return append(append([]string{args[0]}, commandFirst(root, args[1:last])...), args[last])
+	}
+	takesValue := map[string]bool{}
+	var learn func(c *cobra.Command)
+	learn = func(c *cobra.Command) {
+		c.Flags().VisitAll(func(f *pflag.Flag) {
+			v := f.NoOptDefVal == ""
+			takesValue["--"+f.Name] = v
+			if f.Shorthand != "" {
+				takesValue["-"+f.Shorthand] = v
+			}
+		})
+		c.PersistentFlags().VisitAll(func(f *pflag.Flag) { takesValue["--"+f.Name] = f.NoOptDefVal == "" })
+		for _, sub := range c.Commands() {
+			learn(sub)
+		}
+	}
+	learn(root)
+	needsNext := func(a string) bool {
+		if strings.Contains(a, "=") {
+			return false
+		}
+		if strings.HasPrefix(a, "--") {
+			return takesValue[a]
+		}
+		// -qo: o takes the next argument; -ojson: it took "json".
+		for i, r := range a[1:] {
+			if takesValue["-"+string(r)] {
+				return i == len(a)-2
+			}
+		}
+		return false
+	}
+	var words, flags []string
+	c, i := root, 0
+	for i < len(args) && args[i] != "--" {
+		a := args[i]
+		if len(a) < 2 || a[0] != '-' {
+			sub := subcommand(c, a)
+			if sub == nil {
+				break
+			}
+			words, c = append(words, a), sub
+			i++
+			continue
+		}
+		flags = append(flags, a)
+		i++
+		if needsNext(a) && i < len(args) {
+			flags = append(flags, args[i])
+			i++
+		}
+	}
+	return append(append(words, flags...), args[i:]...)
+}
+
+// commandNamed is the deepest command the words of args name below root
+// (slipway --kubeconfg K credentials rotate: credentials rotate), or nil.
+func commandNamed(root *cobra.Command, args []string) *cobra.Command {
+	c := root
+	for _, a := range args[1:] {
+		if a == "--" {
+			break
+		}
+		if sub := subcommand(c, a); sub != nil {
+			c = sub
+		}
+	}
+	if c == root {
+		return nil
+	}
+	return c
+}
+
+// subcommand is c's command named (or aliased) name, if any.
+func subcommand(c *cobra.Command, name string) *cobra.Command {
+	for _, sub := range c.Commands() {
+		if sub.Name() == name || sub.HasAlias(name) {
+			return sub
+		}
+	}
+	return nil
 }

@@ -1,43 +1,43 @@
 package app
 
 import (
-	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
-	"github.com/urfave/cli/v3"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // manCommand prints slipway(1) in roff from the command tree itself, so
 // the man page cannot drift from --help. Release builds run it in a
 // before-hook (.goreleaser.yaml) and ship the page in every archive;
 // it is hidden because users read the page, not generate it.
-func manCommand() *cli.Command {
-	return &cli.Command{
-		Name:   "man",
-		Usage:  "print the slipway(1) man page in roff",
+func manCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:    "man",
+		Short:  "print the slipway(1) man page in roff",
 		Hidden: true,
-		Action: func(ctx context.Context, cmd *cli.Command) error {
-			if cmd.Args().Len() > 0 {
-				return usageError("man takes no arguments, got %q", cmd.Args().First())
-			}
-			return writeMan(cmd.Root().Writer, cmd.Root())
+		Args:   noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return writeMan(cmd.OutOrStdout(), cmd.Root())
 		},
 	}
 }
 
 // writeMan renders root and every visible subcommand as one page.
-func writeMan(w io.Writer, root *cli.Command) error {
+func writeMan(w io.Writer, root *cobra.Command) error {
 	b := &strings.Builder{}
 	// No date in the header: the page of a given version is the same
 	// bytes on every build (reproducible archives).
 	fmt.Fprintf(b, ".TH SLIPWAY 1 \"\" \"slipway %s\" \"User Commands\"\n", roff(root.Version))
-	fmt.Fprintf(b, ".SH NAME\nslipway \\- %s\n", roff(root.Usage))
+	fmt.Fprintf(b, ".SH NAME\nslipway \\- %s\n", roff(root.Short))
 	b.WriteString(".SH SYNOPSIS\n.B slipway\n.I command\n[\\fIflags\\fR]\n")
-	fmt.Fprintf(b, ".SH DESCRIPTION\n%s", roffText(root.Description))
+	fmt.Fprintf(b, ".SH DESCRIPTION\n%s", roffText(root.Long))
 	b.WriteString(".SH COMMANDS\n")
-	for _, c := range root.Commands {
+	for _, c := range root.Commands() {
 		manCommandSection(b, c, "slipway")
 	}
 	b.WriteString(".SH \"EXIT STATUS\"\n")
@@ -51,46 +51,45 @@ func writeMan(w io.Writer, root *cli.Command) error {
 	}
 	b.WriteString(".SH ENVIRONMENT\n.TP\n.B SLIPWAY_DEBUG=1\nas --debug: the Helm SDK's and kind's logs and every HTTP request (method, URL, status, duration) on stderr\n")
 	b.WriteString(".TP\n.B KUBECONFIG\nkubeconfig files, as kubectl reads them\n.TP\n.B SLIPWAY_CACHE_DIR\nthe chart cache\n")
+	for _, name := range slices.Sorted(maps.Keys(kubeEnv)) {
+		fmt.Fprintf(b, ".TP\n.B %s\nas \\-\\-%s, when the flag is not given (as for helm)\n", kubeEnv[name], roff(name))
+	}
+	b.WriteString(".TP\n.B HELM_MAX_HISTORY\nrevisions kept per release (as for helm)\n")
 	b.WriteString(".SH \"SEE ALSO\"\n.BR kubectl (1),\n.BR helm (1),\n.BR kind (1)\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-func manCommandSection(b *strings.Builder, c *cli.Command, parent string) {
-	if c.Hidden {
+func manCommandSection(b *strings.Builder, c *cobra.Command, parent string) {
+	if !c.IsAvailableCommand() && c.Name() != "completion" {
 		return
 	}
-	full := parent + " " + c.Name
+	full := parent + " " + c.Name()
 	fmt.Fprintf(b, ".SS \"%s", roff(full))
-	if c.ArgsUsage != "" {
-		fmt.Fprintf(b, " %s", roff(c.ArgsUsage))
+	if _, argsUsage, ok := strings.Cut(c.Use, " "); ok {
+		fmt.Fprintf(b, " %s", roff(argsUsage))
 	}
-	fmt.Fprintf(b, "\"\n%s\n", roff(c.Usage))
-	if c.Description != "" {
-		b.WriteString(roffText(c.Description))
+	fmt.Fprintf(b, "\"\n%s\n", roff(c.Short))
+	if c.Long != "" {
+		b.WriteString(roffText(c.Long))
 	}
-	for _, f := range c.Flags {
-		if v, ok := f.(cli.VisibleFlag); ok && !v.IsVisible() {
-			continue
+	flags := c.LocalFlags()
+	flags.SortFlags = false
+	flags.VisitAll(func(f *pflag.Flag) {
+		if f.Hidden || f.Name == "help" {
+			return
 		}
-		var names []string
-		for _, n := range f.Names() {
-			if len(n) == 1 {
-				names = append(names, "-"+n)
-			} else {
-				names = append(names, "--"+n)
-			}
+		names := "--" + f.Name
+		if f.Shorthand != "" {
+			names = "-" + f.Shorthand + ", " + names
 		}
-		usage := ""
-		if d, ok := f.(cli.DocGenerationFlag); ok {
-			usage = strings.ReplaceAll(d.GetUsage(), "`", "")
-			if d.TakesValue() && d.GetValue() != "" && d.GetValue() != `""` {
-				usage += " (default " + d.GetValue() + ")"
-			}
+		usage := strings.ReplaceAll(f.Usage, "`", "")
+		if f.NoOptDefVal == "" && f.DefValue != "" && f.DefValue != "[]" && f.DefValue != "0" {
+			usage += " (default " + f.DefValue + ")"
 		}
-		fmt.Fprintf(b, ".TP\n.B %s\n%s\n", roff(strings.Join(names, ", ")), roff(usage))
-	}
-	for _, sub := range c.Commands {
+		fmt.Fprintf(b, ".TP\n.B %s\n%s\n", roff(names), roff(usage))
+	})
+	for _, sub := range c.Commands() {
 		manCommandSection(b, sub, full)
 	}
 }

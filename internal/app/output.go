@@ -6,7 +6,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/urfave/cli/v3"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/slipway-dev/slipway/internal/credentials"
@@ -47,10 +47,10 @@ func maskPasswords(r *report.Up) bool {
 	return hid
 }
 
-// showPasswordsFlag is up's alone: the commands that share up's flags
+// addShowPasswordsFlag is up's alone: the commands that share up's flags
 // (diff, template, bundle) print no password.
-func showPasswordsFlag() cli.Flag {
-	return &cli.BoolFlag{Name: "show-passwords", Usage: "print the generated passwords even when stdout is not a terminal (a CI log keeps them; slipway credentials is the usual way to read them)"}
+func addShowPasswordsFlag(fs *pflag.FlagSet) {
+	fs.Bool("show-passwords", false, "print the generated passwords even when stdout is not a terminal (a CI log keeps them; slipway credentials is the usual way to read them)")
 }
 
 // exitNotReady is `slipway status`'s exit code when a component is not

@@ -67,14 +67,14 @@ func yamlOrJSON(data []byte, v any) error {
 func TestUpHelpHeadings(t *testing.T) {
 	code, out, _ := run("up", "--help")
 	last := -1
-	for _, h := range []string{"\n   Profile:\n", "\n   Values:\n", "\n   Charts:\n", "\n   Cluster:\n", "\n   Install:\n", "\n   Output:\n"} {
+	for _, h := range []string{"\nProfile flags:\n", "\nValues flags:\n", "\nCharts flags:\n", "\nCluster flags:\n", "\nInstall flags:\n", "\nOutput flags:\n", "\nGlobal flags:\n"} {
 		i := strings.Index(out, h)
 		if code != 0 || i < last {
 			t.Fatalf("heading %q missing or out of order (exit %d):\n%s", strings.TrimSpace(h), code, out)
 		}
 		last = i
 	}
-	if strings.Contains(out, "Other:") {
+	if strings.Contains(out, "Other flags:") {
 		t.Errorf("an up flag has no heading (add it to flagCategories):\n%s", out)
 	}
 }

@@ -8,42 +8,78 @@ import (
 	"strings"
 	"time"
 
-	"github.com/urfave/cli/v3"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/slipway-dev/slipway/internal/bootstrap"
-	"github.com/slipway-dev/slipway/internal/kube"
 	"github.com/slipway-dev/slipway/internal/outcome"
 	"github.com/slipway-dev/slipway/internal/plan"
 	"github.com/slipway-dev/slipway/internal/report"
 	"github.com/slipway-dev/slipway/internal/ui"
 )
 
-// waitForLockFlag is shared by the commands that hold the run lock.
-func waitForLockFlag() cli.Flag {
-	return &cli.BoolFlag{Name: "wait-for-lock", Usage: "when another slipway run holds the cluster's run lock, wait for it (up to --timeout) instead of exiting 1"}
+// addWaitForLockFlag is shared by the commands that hold the run lock.
+func addWaitForLockFlag(fs *pflag.FlagSet) {
+	fs.Bool("wait-for-lock", false, "when another slipway run holds the cluster's run lock, wait for it (up to --timeout) instead of exiting 1")
 }
 
-// kubeFlags are shared by every command that talks to a cluster.
-func kubeFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "kubeconfig", Usage: "kubeconfig `FILE` (default: $KUBECONFIG or ~/.kube/config)", TakesFile: true},
-		&cli.StringFlag{Name: "context", Usage: "kubeconfig `CONTEXT` to use (default: $HELM_KUBECONTEXT, else the current context)", Sources: cli.EnvVars("HELM_KUBECONTEXT")},
-	}
+func addOutputFlag(fs *pflag.FlagSet, def string) {
+	fs.StringP("output", "o", def, "result format on stdout: `table`, json or yaml")
 }
 
-func kubeOptions(cmd *cli.Command) kube.Options {
-	return kube.Options{Kubeconfig: cmd.String("kubeconfig"), Context: cmd.String("context")}
+// upFlags are up's own flags, the kube flags aside; diff, template and
+// bundle take theirs from here.
+func upFlags() *pflag.FlagSet {
+	return newFlags(func(fs *pflag.FlagSet) {
+		fs.StringP("profile", "p", "default", "profile `NAME[@VERSION]` (a version or a constraint like @~1.0), or a profile file path")
+		fs.StringArrayP("set", "", nil, "set a chart value: `COMPONENT.KEY=VALUE` (Helm --set syntax after the component name; repeatable)")
+		fs.StringSliceP("values", "f", nil, "values file for one component: `COMPONENT=FILE` (repeatable, later files win)")
+		fs.StringSliceP("without", "", nil, "leave `COMPONENT` out (repeatable)")
+		fs.StringP("ingress", "", "", "ingress controller: `traefik`, nginx or none (default: the profile's choice)")
+		fs.StringP("gitops", "", "", "GitOps agent: `argocd`, flux or none (default: the profile's choice)")
+		fs.StringArrayP("password", "", nil, "bring your own admin password: `COMPONENT=@FILE` or COMPONENT=secret:NAMESPACE/NAME (never a plain value: it would land in shell history)")
+		fs.StringP("domain", "", "sslip.io", "wildcard DNS `DOMAIN` for hostnames <prefix>.<ip>.<domain>")
+		fs.StringP("ip", "", "127.0.0.1", "`IP` the hostnames resolve to (127.0.0.1 with kind's port mappings), or auto: 127.0.0.1 on kind, else the ingress load balancer's address, else the ingress-ready node's InternalIP")
+		fs.StringP("chart-mirror", "", "", "look every chart up by name under this `URL` (classic repo URL or oci://host/path)")
+		fs.StringP("charts-dir", "", "", "look every chart up by name in this `DIR` (chart directories or .tgz files)")
+		fs.BoolP("offline", "", false, "no chart downloads: charts only from the cache (filled by earlier runs) and local files; fails (exit 2) naming what is missing")
+		fs.StringP("cache-dir", "", "", "chart cache `DIR` (default: $SLIPWAY_CACHE_DIR, else <user cache dir>/slipway/charts)")
+		fs.StringP("lock", "", "", "after a successful up, write the exact chart versions, sources and digests to `FILE` (e.g. slipway.lock; with --dry-run, of what would be installed)")
+		fs.StringP("locked", "", "", "install exactly the charts of lock `FILE`; any digest that differs fails before the cluster is changed (with --bundle: the bundle's lock must pin exactly what FILE pins)")
+		fs.StringP("bundle", "", "", "install from bundle `FILE` (slipway bundle create): charts and versions from it, no network; it is checked against its own lock, which proves no origin: add --locked to pin it")
+		fs.StringP("registry-config", "", "", "Helm registry login `FILE` for OCI charts (default: $HELM_REGISTRY_CONFIG, else Helm's)")
+		fs.StringP("repository-config", "", "", "Helm repositories.yaml `FILE` whose logins and TLS files apply to matching repository URLs (default: $HELM_REPOSITORY_CONFIG, else Helm's)")
+		fs.StringP("gitops-repo", "", "", "Git `URL` the GitOps agent syncs from (default: agent installed and idle)")
+		fs.StringP("gitops-path", "", ".", "`PATH` inside the GitOps repo")
+		fs.StringP("gitops-revision", "", "main", "`REV` to sync: a branch (main), a tag written refs/tags/v1.2.3 (a bare tag name is taken as a branch by Flux), or a full commit hash")
+		fs.StringP("registry", "", "", "the sample pipeline pushes to your own registry `HOST[:PORT][/PATH]` instead of the in-cluster one (default@1.4.0 and later), which is then left out")
+		fs.StringP("registry-username", "", "", "`USER` the pipeline logs in to --registry with")
+		fs.StringP("registry-password", "", "", "password or token for --registry-username: `@FILE` or secret:NAMESPACE/NAME[:KEY] (never a plain value); kept in a docker-registry Secret in the CI server's namespace")
+		fs.BoolP("in-cluster-registry", "", false, "keep the in-cluster registry with --registry")
+		fs.StringP("gitops-username", "", "", "user `NAME` for a private --gitops-repo over HTTPS, with --gitops-password")
+		fs.StringP("gitops-password", "", "", "password or token for --gitops-username: `@FILE` or secret:NAMESPACE/NAME[:KEY] (never a plain value)")
+		fs.StringP("gitops-ssh-key", "", "", "private key `FILE` (no passphrase, mode 0600) for a private --gitops-repo over SSH, with --gitops-known-hosts")
+		fs.StringP("gitops-known-hosts", "", "", "known_hosts `FILE` with the Git server's host keys, for --gitops-ssh-key (e.g. from ssh-keyscan HOST)")
+		fs.BoolP("dry-run", "", false, "print the plan and render the charts without touching the cluster")
+		fs.BoolP("create-cluster", "", false, "create a kind cluster first (a no-op if it exists) and install into it")
+		fs.StringP("cluster-name", "", "slipway", "kind cluster `NAME` for --create-cluster")
+		fs.StringP("kind-config", "", "", "kind configuration `FILE` for --create-cluster (default: the built-in kind-config.yaml)")
+		fs.BoolP("skip-preflight", "", false, "skip the checks before creating the cluster and before installing (Kubernetes version, memory, ingress node, DNS, container engine, host ports)")
+		fs.BoolP("rollback-on-failure", "", false, "roll a failed upgrade back to the last good revision (default: leave it for inspection)")
+		addWaitForLockFlag(fs)
+		fs.BoolP("adopt", "", false, "take over existing Helm releases and credentials Secrets of the profile's names that slipway did not install (without it, up refuses them: exit 2)")
+		fs.DurationP("timeout", "", 15*time.Minute, "overall time to wait for readiness, e.g. `20m`")
+		fs.BoolP("quiet", "q", false, "no progress on stderr (warnings and errors still show)")
+		addOutputFlag(fs, "table")
+		addShowPasswordsFlag(fs)
+	})
 }
 
-func outputFlag() cli.Flag {
-	return &cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "result format on stdout: `table`, json or yaml"}
-}
-
-func upCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "up",
-		Usage: "install or upgrade the platform from a profile and wait until it is ready",
-		Description: `up resolves every chart of the profile to one exact version, merges values
+func upCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "up",
+		Short: "install or upgrade the platform from a profile and wait until it is ready",
+		Long: `up resolves every chart of the profile to one exact version, merges values
 (profile defaults < generated < -f files < --set), installs or upgrades the
 releases with the Helm SDK (independent components in parallel, in "needs"
 order), waits for every resource to be ready, and prints the URLs and admin
@@ -129,109 +165,75 @@ Exit codes: 0 ready, 1 failed (or the run lock is held by another run), 2 bad in
 (missing from the cache with --offline, a digest that differs from the lock,
 a damaged bundle; nothing was changed), 124 not ready within --timeout,
 130 interrupted.`,
-		Flags: categorized(append([]cli.Flag{
-			&cli.StringFlag{Name: "profile", Aliases: []string{"p"}, Value: "default", Usage: "profile `NAME[@VERSION]` (a version or a constraint like @~1.0), or a profile file path"},
-			&cli.StringSliceFlag{Name: "set", Usage: "set a chart value: `COMPONENT.KEY=VALUE` (Helm --set syntax after the component name; repeatable)"},
-			&cli.StringSliceFlag{Name: "values", Aliases: []string{"f"}, Usage: "values file for one component: `COMPONENT=FILE` (repeatable, later files win)", TakesFile: true},
-			&cli.StringSliceFlag{Name: "without", Usage: "leave `COMPONENT` out (repeatable)"},
-			&cli.StringFlag{Name: "ingress", Usage: "ingress controller: `traefik`, nginx or none (default: the profile's choice)"},
-			&cli.StringFlag{Name: "gitops", Usage: "GitOps agent: `argocd`, flux or none (default: the profile's choice)"},
-			&cli.StringSliceFlag{Name: "password", Usage: "bring your own admin password: `COMPONENT=@FILE` or COMPONENT=secret:NAMESPACE/NAME (never a plain value: it would land in shell history)"},
-			&cli.StringFlag{Name: "domain", Value: "sslip.io", Usage: "wildcard DNS `DOMAIN` for hostnames <prefix>.<ip>.<domain>"},
-			&cli.StringFlag{Name: "ip", Value: "127.0.0.1", Usage: "`IP` the hostnames resolve to (127.0.0.1 with kind's port mappings), or auto: 127.0.0.1 on kind, else the ingress load balancer's address, else the ingress-ready node's InternalIP"},
-			&cli.StringFlag{Name: "chart-mirror", Usage: "look every chart up by name under this `URL` (classic repo URL or oci://host/path)"},
-			&cli.StringFlag{Name: "charts-dir", Usage: "look every chart up by name in this `DIR` (chart directories or .tgz files)", TakesFile: true},
-			&cli.BoolFlag{Name: "offline", Usage: "no chart downloads: charts only from the cache (filled by earlier runs) and local files; fails (exit 2) naming what is missing"},
-			&cli.StringFlag{Name: "cache-dir", Usage: "chart cache `DIR` (default: $SLIPWAY_CACHE_DIR, else <user cache dir>/slipway/charts)", TakesFile: true},
-			&cli.StringFlag{Name: "lock", Usage: "after a successful up, write the exact chart versions, sources and digests to `FILE` (e.g. slipway.lock; with --dry-run, of what would be installed)", TakesFile: true},
-			&cli.StringFlag{Name: "locked", Usage: "install exactly the charts of lock `FILE`; any digest that differs fails before the cluster is changed (with --bundle: the bundle's lock must pin exactly what FILE pins)", TakesFile: true},
-			&cli.StringFlag{Name: "bundle", Usage: "install from bundle `FILE` (slipway bundle create): charts and versions from it, no network; it is checked against its own lock, which proves no origin: add --locked to pin it", TakesFile: true},
-			&cli.StringFlag{Name: "registry-config", Usage: "Helm registry login `FILE` for OCI charts (default: $HELM_REGISTRY_CONFIG, else Helm's)", TakesFile: true},
-			&cli.StringFlag{Name: "repository-config", Usage: "Helm repositories.yaml `FILE` whose logins and TLS files apply to matching repository URLs (default: $HELM_REPOSITORY_CONFIG, else Helm's)", TakesFile: true},
-			&cli.StringFlag{Name: "gitops-repo", Usage: "Git `URL` the GitOps agent syncs from (default: agent installed and idle)"},
-			&cli.StringFlag{Name: "gitops-path", Value: ".", Usage: "`PATH` inside the GitOps repo"},
-			&cli.StringFlag{Name: "gitops-revision", Value: "main", Usage: "`REV` to sync: a branch (main), a tag written refs/tags/v1.2.3 (a bare tag name is taken as a branch by Flux), or a full commit hash"},
-			&cli.StringFlag{Name: "registry", Usage: "the sample pipeline pushes to your own registry `HOST[:PORT][/PATH]` instead of the in-cluster one (default@1.4.0 and later), which is then left out"},
-			&cli.StringFlag{Name: "registry-username", Usage: "`USER` the pipeline logs in to --registry with"},
-			&cli.StringFlag{Name: "registry-password", Usage: "password or token for --registry-username: `@FILE` or secret:NAMESPACE/NAME[:KEY] (never a plain value); kept in a docker-registry Secret in the CI server's namespace"},
-			&cli.BoolFlag{Name: "in-cluster-registry", Usage: "keep the in-cluster registry with --registry"},
-			&cli.StringFlag{Name: "gitops-username", Usage: "user `NAME` for a private --gitops-repo over HTTPS, with --gitops-password"},
-			&cli.StringFlag{Name: "gitops-password", Usage: "password or token for --gitops-username: `@FILE` or secret:NAMESPACE/NAME[:KEY] (never a plain value)"},
-			&cli.StringFlag{Name: "gitops-ssh-key", Usage: "private key `FILE` (no passphrase, mode 0600) for a private --gitops-repo over SSH, with --gitops-known-hosts", TakesFile: true},
-			&cli.StringFlag{Name: "gitops-known-hosts", Usage: "known_hosts `FILE` with the Git server's host keys, for --gitops-ssh-key (e.g. from ssh-keyscan HOST)", TakesFile: true},
-			&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and render the charts without touching the cluster"},
-			&cli.BoolFlag{Name: "create-cluster", Usage: "create a kind cluster first (a no-op if it exists) and install into it"},
-			&cli.StringFlag{Name: "cluster-name", Value: "slipway", Usage: "kind cluster `NAME` for --create-cluster"},
-			&cli.StringFlag{Name: "kind-config", Usage: "kind configuration `FILE` for --create-cluster (default: the built-in kind-config.yaml)", TakesFile: true},
-			&cli.BoolFlag{Name: "skip-preflight", Usage: "skip the checks before creating the cluster and before installing (Kubernetes version, memory, ingress node, DNS, container engine, host ports)"},
-			&cli.BoolFlag{Name: "rollback-on-failure", Usage: "roll a failed upgrade back to the last good revision (default: leave it for inspection)"},
-			waitForLockFlag(),
-			&cli.BoolFlag{Name: "adopt", Usage: "take over existing Helm releases and credentials Secrets of the profile's names that slipway did not install (without it, up refuses them: exit 2)"},
-			&cli.DurationFlag{Name: "timeout", Value: 15 * time.Minute, Usage: "overall time to wait for readiness, e.g. `20m`"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr (warnings and errors still show)"},
-			outputFlag(),
-			showPasswordsFlag(),
-		}, kubeFlags()...)),
-		Action: func(ctx context.Context, cmd *cli.Command) error {
-			format, err := report.ParseFormat(cmd.String("output"))
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			format, err := report.ParseFormat(flagString(cmd, "output"))
 			if err != nil {
 				return usageError("%v", err)
 			}
-			opts, err := upOptions(cmd)
+			opts, err := upOptions(cmd, args)
 			if err != nil {
 				return err
 			}
-			opts.RollbackOnFailure = cmd.Bool("rollback-on-failure")
-			opts.CreateCluster, opts.SkipPreflight = cmd.Bool("create-cluster"), cmd.Bool("skip-preflight")
-			opts.Cluster = bootstrap.ClusterOptions{Name: cmd.String("cluster-name"), ConfigFile: cmd.String("kind-config"), Wait: 5 * time.Minute}
-			printer := ui.New(cmd.Root().ErrWriter, cmd.Bool("quiet"))
+			opts.RollbackOnFailure = flagBool(cmd, "rollback-on-failure")
+			opts.CreateCluster, opts.SkipPreflight = flagBool(cmd, "create-cluster"), flagBool(cmd, "skip-preflight")
+			opts.Cluster = bootstrap.ClusterOptions{Name: flagString(cmd, "cluster-name"), ConfigFile: flagString(cmd, "kind-config"), Wait: 5 * time.Minute}
+			printer := ui.New(cmd.ErrOrStderr(), flagBool(cmd, "quiet"))
 			res, err := bootstrap.Up(ctx, opts, printer)
 			if res != nil {
-				if !cmd.Bool("show-passwords") && !isTerminal(cmd.Root().Writer) && maskPasswords(res) {
+				if !flagBool(cmd, "show-passwords") && !isTerminal(cmd.OutOrStdout()) && maskPasswords(res) {
 					printer.Infof("passwords hidden because stdout is not a terminal: `slipway credentials` prints them (or up --show-passwords)")
 				}
-				if werr := report.WriteUp(cmd.Root().Writer, format, *res); werr != nil && err == nil {
+				if werr := report.WriteUp(cmd.OutOrStdout(), format, *res); werr != nil && err == nil {
 					err = werr
 				}
 			}
 			return exitCodeFor(ctx, err)
 		},
 	}
+	copyFlags(c.Flags(), upFlags())
+	addKubeFlags(c)
+	return grouped(c)
 }
 
 // upOptions reads the flags shared by up, diff and template.
-func upOptions(cmd *cli.Command) (bootstrap.Options, error) {
-	if cmd.Args().Len() > 0 {
-		return bootstrap.Options{}, usageError("%s takes no arguments, got %q; did you mean --profile %s?", cmd.Name, strings.Join(cmd.Args().Slice(), " "), cmd.Args().First())
+func upOptions(cmd *cobra.Command, args []string) (bootstrap.Options, error) {
+	if len(args) > 0 {
+		return bootstrap.Options{}, usageError("%s takes no arguments, got %q; did you mean --profile %s?", cmd.Name(), strings.Join(args, " "), args[0])
 	}
 	if err := checkPlanFlags(cmd); err != nil {
 		return bootstrap.Options{}, err
 	}
+	ko, err := kubeOptions(cmd)
+	if err != nil {
+		return bootstrap.Options{}, err
+	}
 	choices := map[string]string{}
 	for _, group := range []string{"ingress", "gitops"} {
-		if v := cmd.String(group); v != "" {
+		if v := flagString(cmd, group); v != "" {
 			choices[group] = v
 		}
 	}
-	profile := cmd.String("profile")
-	if !cmd.IsSet("profile") && (cmd.String("bundle") != "" || cmd.String("locked") != "") {
+	profile := flagString(cmd, "profile")
+	if !isSet(cmd, "profile") && (flagString(cmd, "bundle") != "" || flagString(cmd, "locked") != "") {
 		profile = "" // the lock's own profile and version
 	}
 	return bootstrap.Options{
-		Profile: profile, Choices: choices, Without: cmd.StringSlice("without"),
-		Sets: cmd.StringSlice("set"), ValuesFiles: cmd.StringSlice("values"), Passwords: cmd.StringSlice("password"),
-		Domain: cmd.String("domain"), IP: canonicalIP(cmd.String("ip")),
-		ChartMirror: cmd.String("chart-mirror"), ChartsDir: cmd.String("charts-dir"),
-		Offline: cmd.Bool("offline"), CacheDir: cmd.String("cache-dir"),
-		RegistryConfig: cmd.String("registry-config"), RepositoryConfig: cmd.String("repository-config"),
-		Lock: cmd.String("lock"), Locked: cmd.String("locked"), Bundle: cmd.String("bundle"),
-		GitOpsRepo: cmd.String("gitops-repo"), GitOpsPath: cmd.String("gitops-path"), GitOpsRevision: cmd.String("gitops-revision"),
-		Registry: cmd.String("registry"), RegistryUsername: cmd.String("registry-username"), RegistryPassword: cmd.String("registry-password"),
-		InClusterRegistry: cmd.Bool("in-cluster-registry"),
-		GitOpsUsername:    cmd.String("gitops-username"), GitOpsPassword: cmd.String("gitops-password"),
-		GitOpsSSHKey: cmd.String("gitops-ssh-key"), GitOpsKnownHosts: cmd.String("gitops-known-hosts"),
-		DryRun: cmd.Bool("dry-run"), Timeout: cmd.Duration("timeout"),
-		Kube: kubeOptions(cmd), WaitForLock: cmd.Bool("wait-for-lock"), Adopt: cmd.Bool("adopt"),
+		Profile: profile, Choices: choices, Without: flagStrings(cmd, "without"),
+		Sets: flagStrings(cmd, "set"), ValuesFiles: flagStrings(cmd, "values"), Passwords: flagStrings(cmd, "password"),
+		Domain: flagString(cmd, "domain"), IP: canonicalIP(flagString(cmd, "ip")),
+		ChartMirror: flagString(cmd, "chart-mirror"), ChartsDir: flagString(cmd, "charts-dir"),
+		Offline: flagBool(cmd, "offline"), CacheDir: flagString(cmd, "cache-dir"),
+		RegistryConfig: flagString(cmd, "registry-config"), RepositoryConfig: flagString(cmd, "repository-config"),
+		Lock: flagString(cmd, "lock"), Locked: flagString(cmd, "locked"), Bundle: flagString(cmd, "bundle"),
+		GitOpsRepo: flagString(cmd, "gitops-repo"), GitOpsPath: flagString(cmd, "gitops-path"), GitOpsRevision: flagString(cmd, "gitops-revision"),
+		Registry: flagString(cmd, "registry"), RegistryUsername: flagString(cmd, "registry-username"), RegistryPassword: flagString(cmd, "registry-password"),
+		InClusterRegistry: flagBool(cmd, "in-cluster-registry"),
+		GitOpsUsername:    flagString(cmd, "gitops-username"), GitOpsPassword: flagString(cmd, "gitops-password"),
+		GitOpsSSHKey: flagString(cmd, "gitops-ssh-key"), GitOpsKnownHosts: flagString(cmd, "gitops-known-hosts"),
+		DryRun: flagBool(cmd, "dry-run"), Timeout: flagDuration(cmd, "timeout"),
+		Kube: ko, WaitForLock: flagBool(cmd, "wait-for-lock"), Adopt: flagBool(cmd, "adopt"),
 	}, nil
 }
 
@@ -239,18 +241,18 @@ func upOptions(cmd *cli.Command) (bootstrap.Options, error) {
 // parse but cannot work (issue 17, item 8), all together, before a
 // cluster is created or a chart is looked at. Defaults are valid; a
 // command without one of these flags (bundle create) has nothing to check.
-func checkPlanFlags(cmd *cli.Command) error {
+func checkPlanFlags(cmd *cobra.Command) error {
 	var errs []error
-	if cmd.IsSet("ip") && cmd.String("ip") != "auto" {
-		errs = append(errs, plan.CheckIP(cmd.String("ip")))
+	if isSet(cmd, "ip") && flagString(cmd, "ip") != "auto" {
+		errs = append(errs, plan.CheckIP(flagString(cmd, "ip")))
 	}
-	if cmd.IsSet("domain") {
-		errs = append(errs, plan.CheckDomain(cmd.String("domain")))
+	if isSet(cmd, "domain") {
+		errs = append(errs, plan.CheckDomain(flagString(cmd, "domain")))
 	}
-	if cmd.IsSet("timeout") {
-		errs = append(errs, checkTimeout(cmd.Duration("timeout")))
+	if isSet(cmd, "timeout") {
+		errs = append(errs, checkTimeout(flagDuration(cmd, "timeout")))
 	}
-	errs = append(errs, checkRegistryFlags(cmd.String("registry"), cmd.String("registry-username"), cmd.String("registry-password")))
+	errs = append(errs, checkRegistryFlags(flagString(cmd, "registry"), flagString(cmd, "registry-username"), flagString(cmd, "registry-password")))
 	if err := errors.Join(errs...); err != nil {
 		return usageError("%w", err)
 	}

@@ -1,9 +1,7 @@
 package app
 
 import (
-	"context"
-
-	"github.com/urfave/cli/v3"
+	"github.com/spf13/cobra"
 
 	"github.com/slipway-dev/slipway/internal/buildinfo"
 	"github.com/slipway-dev/slipway/internal/profile"
@@ -11,39 +9,35 @@ import (
 	"github.com/slipway-dev/slipway/profiles"
 )
 
-// urfave/cli's --version also answers to -v, which kubectl, kind and helm
-// users read as verbosity: slipway's --version has no short form.
-func init() {
-	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version (the version command says more)", HideDefault: true, Local: true}
-}
-
-func versionCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "version",
-		Usage: "print slipway's version, commit, Go, Helm SDK and client-go versions, and the newest built-in profiles",
-		Description: `The version and commit come from the binary's build information, which
+func versionCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "version",
+		Args:  cobra.ArbitraryArgs,
+		Short: "print slipway's version, commit, Go, Helm SDK and client-go versions, and the newest built-in profiles",
+		Long: `The version and commit come from the binary's build information, which
 "go install github.com/slipway-dev/slipway/cmd/slipway@vX" and a build in a
 Git checkout fill in; release builds set them at link time.
 
 Examples:
   slipway version
   slipway version -o json | jq -r .commit`,
-		Flags: []cli.Flag{outputFlag()},
-		Action: func(ctx context.Context, cmd *cli.Command) error {
-			format, err := report.ParseFormat(cmd.String("output"))
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := report.ParseFormat(flagString(cmd, "output"))
 			if err != nil {
 				return usageError("%v", err)
 			}
-			if cmd.Args().Len() > 0 {
-				return usageError("version takes no arguments, got %q", cmd.Args().First())
+			if len(args) > 0 {
+				return usageError("version takes no arguments, got %q", args[0])
 			}
 			v, err := versionDoc(buildinfo.Read())
 			if err != nil {
 				return withCode(1, err)
 			}
-			return report.WriteVersion(cmd.Root().Writer, format, v)
+			return report.WriteVersion(cmd.OutOrStdout(), format, v)
 		},
 	}
+	addOutputFlag(c.Flags(), "table")
+	return c
 }
 
 // versionDoc is the build information plus the newest version of each

@@ -34,6 +34,11 @@ const (
 type Options struct {
 	Kubeconfig string // empty: KUBECONFIG or ~/.kube/config
 	Context    string // empty: the current context
+	// Overrides are the rest of kubectl's connection flags (--token,
+	// --as, --server, --request-timeout, …): applied to every client
+	// slipway makes and to the Helm SDK's (GetterFor). CurrentContext
+	// is ignored: Context says which.
+	Overrides clientcmd.ConfigOverrides
 	// Wrap, if set, wraps the HTTP transport of every client (tests and
 	// benchmarks count requests with it).
 	Wrap func(http.RoundTripper) http.RoundTripper
@@ -61,9 +66,24 @@ func (c *Cluster) GetterFor(ns string) genericclioptions.RESTClientGetter {
 	flags := genericclioptions.NewConfigFlags(true)
 	kc, ctxName := c.opts.Kubeconfig, c.Context
 	flags.KubeConfig, flags.Context, flags.Namespace = &kc, &ctxName, &ns
+	applyOverrides(flags, c.opts.Overrides)
 	wrap, versions := c.opts.Wrap, c.versions
 	flags.WrapConfigFn = func(cfg *rest.Config) *rest.Config { tune(cfg, wrap, versions); return cfg }
 	return flags
+}
+
+// applyOverrides sets the flags of Helm's getter from ov, so the Helm
+// SDK connects as slipway's own clients do (ConfigFlags turns them back
+// into the same clientcmd overrides).
+func applyOverrides(f *genericclioptions.ConfigFlags, ov clientcmd.ConfigOverrides) {
+	a, cl := ov.AuthInfo, ov.ClusterInfo
+	f.BearerToken, f.CertFile, f.KeyFile = &a.Token, &a.ClientCertificate, &a.ClientKey
+	f.Impersonate, f.ImpersonateUID, f.ImpersonateGroup = &a.Impersonate, &a.ImpersonateUID, &a.ImpersonateGroups
+	f.APIServer, f.CAFile, f.TLSServerName, f.Insecure = &cl.Server, &cl.CertificateAuthority, &cl.TLSServerName, &cl.InsecureSkipTLSVerify
+	f.ClusterName, f.AuthInfoName = &ov.Context.Cluster, &ov.Context.AuthInfo
+	if ov.Timeout != "" {
+		f.Timeout = &ov.Timeout
+	}
 }
 
 // ErrUnreachable marks a cluster that did not answer.
@@ -78,8 +98,9 @@ func Load(o Options) (*Cluster, error) {
 		}
 		rules.ExplicitPath = o.Kubeconfig
 	}
-	overrides := &clientcmd.ConfigOverrides{CurrentContext: o.Context}
-	loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
+	overrides := o.Overrides
+	overrides.CurrentContext = o.Context
+	loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &overrides)
 	raw, err := loader.RawConfig()
 	if err != nil {
 		return nil, fmt.Errorf("read kubeconfig: %w", err)
@@ -88,10 +109,11 @@ func Load(o Options) (*Cluster, error) {
 	if ctxName == "" {
 		ctxName = raw.CurrentContext
 	}
-	if ctxName == "" {
+	// --server with no context: kubectl connects with the flags alone.
+	if ctxName == "" && o.Overrides.ClusterInfo.Server == "" {
 		return nil, fmt.Errorf("%w: no current context in the kubeconfig (%s); create a cluster with `slipway cluster create` (kind) or pass --context", ErrUnreachable, describeKubeconfig(o.Kubeconfig))
 	}
-	if _, ok := raw.Contexts[ctxName]; !ok {
+	if _, ok := raw.Contexts[ctxName]; !ok && ctxName != "" {
 		return nil, fmt.Errorf("%w: context %q is not in the kubeconfig (%s); `kubectl config get-contexts` lists the ones there are", ErrUnreachable, ctxName, describeKubeconfig(o.Kubeconfig))
 	}
 	cfg, err := loader.ClientConfig()
