@@ -6,7 +6,13 @@ BIN       ?= bin/slipway
 # The first e2e run builds the hermetic control plane from Go modules
 # (about 20 minutes on 2 cores); the timeout leaves room for that.
 E2E_TIMEOUT ?= 75m
-UNIT_PKGS  = $(shell $(GO) list ./... | grep -v '/e2e')
+# e2e/ is a Go module of its own (github.com/slipway-dev/slipway/e2e), so
+# that what only the tests use (an OCI registry, its logger) is not a
+# requirement of the binary's module. Its commands run inside it with
+# `go -C e2e`; ./... here is every package of the binary's module and
+# nothing of e2e's.
+E2E_GO     = $(GO) -C e2e
+UNIT_PKGS  = ./...
 KIND_NAME ?= slipway
 
 .DEFAULT_GOAL := help
@@ -59,7 +65,7 @@ fuzz-short: ## the fuzzers for 20000 inputs each (part of make test); a crasher 
 
 .PHONY: test-faults
 test-faults: sim-build ## the long fault tests on the hermetic cluster (apiserver outage, SIGKILL at random points)
-	$(GO) test -tags faults -count=1 -timeout $(E2E_TIMEOUT) -run '^TestFault' -v ./e2e/
+	$(E2E_GO) test -tags faults -count=1 -timeout $(E2E_TIMEOUT) -run '^TestFault' -v .
 
 # The baseline of `make bench` is the Helm CLI at the version slipway's SDK
 # is, built from the Go module proxy into bin/.
@@ -68,32 +74,33 @@ HELM_VERSION = $(shell $(GO) list -m -f '{{.Version}}' helm.sh/helm/v4)
 .PHONY: bench
 bench: build sim-build ## benchmarks against the Helm CLI on the hermetic cluster (realistic pod timing); BENCH_FLAGS=-write updates BENCHMARKS.md
 	GOBIN=$(CURDIR)/bin $(GO) install helm.sh/helm/v4/cmd/helm@$(HELM_VERSION)
-	$(GO) run ./e2e/bench -slipway $(BIN) -helm bin/helm -helm-version $(HELM_VERSION) $(BENCH_FLAGS)
+	$(E2E_GO) build -o $(CURDIR)/bin/bench ./bench
+	bin/bench -slipway $(BIN) -helm bin/helm -helm-version $(HELM_VERSION) $(BENCH_FLAGS)
 
 .PHONY: sim-build
 sim-build: ## build and cache the hermetic cluster's binaries (etcd, control plane, kwok)
-	$(GO) run ./e2e/simcluster build
+	$(E2E_GO) run ./simcluster build
 
 .PHONY: e2e
 e2e: sim-build ## end-to-end tests on the hermetic cluster (real API server, simulated nodes)
-	$(GO) test -count=1 -timeout $(E2E_TIMEOUT) ./e2e/...
+	$(E2E_GO) test -count=1 -timeout $(E2E_TIMEOUT) ./...
 
 .PHONY: e2e-real
 e2e-real: sim-build ## every shipped profile from the real upstream charts on the hermetic cluster (set E2E_CHARTS_DIR or E2E_CHART_MIRROR)
 	@test -n "$(E2E_CHARTS_DIR)$(E2E_CHART_MIRROR)" || { echo "e2e-real needs the real charts: E2E_CHARTS_DIR=<dir of chart dirs or .tgz> or E2E_CHART_MIRROR=<repo URL or oci:// base>"; exit 2; }
-	$(GO) test -count=1 -tags realcharts -timeout $(E2E_TIMEOUT) -run 'TestRealProfiles|TestRealArgoCDKnownHosts' -v ./e2e/
+	$(E2E_GO) test -count=1 -tags realcharts -timeout $(E2E_TIMEOUT) -run 'TestRealProfiles|TestRealArgoCDKnownHosts' -v .
 
 .PHONY: e2e-kind
 e2e-kind: ## end-to-end on real kind clusters that slipway creates (needs Docker or Podman and internet; see e2e/kind)
-	KIND_CLUSTER_NAME=$(KIND_NAME)-e2e $(GO) test -tags kind -count=1 -v -timeout $(E2E_TIMEOUT) ./e2e/kind/
+	KIND_CLUSTER_NAME=$(KIND_NAME)-e2e $(E2E_GO) test -tags kind -count=1 -v -timeout $(E2E_TIMEOUT) ./kind/
 
 .PHONY: sim-up
 sim-up: ## start a detached hermetic cluster and print its kubeconfig path
-	$(GO) run ./e2e/simcluster up
+	$(E2E_GO) run ./simcluster up
 
 .PHONY: sim-down
 sim-down: ## stop the detached hermetic cluster
-	$(GO) run ./e2e/simcluster down
+	$(E2E_GO) run ./simcluster down
 
 .PHONY: cluster
 cluster: build ## create the kind cluster from kind-config.yaml (needs Docker or Podman; no kind binary)
@@ -109,6 +116,13 @@ cluster-delete: build ## delete the kind cluster
 # the SBOMs without syft.
 GORELEASER ?= goreleaser
 GORELEASER_VERSION = v2.15.1
+# Extra flags for goreleaser, e.g. GORELEASER_FLAGS='--parallelism 1' on a
+# shared machine (it builds the six targets at once by default).
+GORELEASER_FLAGS ?=
+# goreleaser reads the commit, its date and the version from git, but in a
+# repository without a remote (a local `git init`, this machine) it drops all of
+# them ("none", year 1); the snapshot then names this origin for itself.
+RELEASE_REPO_URL = https://github.com/slipway-dev/slipway.git
 
 .PHONY: release-snapshot
 release-snapshot: ## release archives, checksums, completions and man page into dist/, as a v* tag would, without publishing (needs goreleaser)
@@ -118,12 +132,17 @@ release-snapshot: ## release archives, checksums, completions and man page into 
 	@skip=""; \
 	  if ! { docker info >/dev/null 2>&1 && docker buildx version >/dev/null 2>&1; }; then skip="$$skip,docker"; echo "release-snapshot: no running Docker with buildx: skipping the container image"; fi; \
 	  if ! command -v syft >/dev/null 2>&1; then skip="$$skip,sbom"; echo "release-snapshot: no syft on PATH: skipping the SBOMs"; fi; \
-	  set -x; $(GORELEASER) release --snapshot --clean $${skip:+--skip=$${skip#,}}
+	  if [ -z "$$(git remote 2>/dev/null)" ]; then \
+	    echo "release-snapshot: no git remote: goreleaser would then drop the commit and its date, so this run alone names origin $(RELEASE_REPO_URL) (GIT_CONFIG_*; the repository is unchanged)"; \
+	    export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=remote.origin.url GIT_CONFIG_VALUE_0=$(RELEASE_REPO_URL); fi; \
+	  set -x; $(GORELEASER) release --snapshot --clean $${skip:+--skip=$${skip#,}} $(GORELEASER_FLAGS)
 
 .PHONY: lint
-lint: ## go vet, gofmt, and go.mod/go.sum tidy
+lint: ## go vet, gofmt, and go.mod/go.sum tidy, in both modules (the binary's and e2e's)
 	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod/go.sum are not tidy (go mod tidy -diff shows how):"; $(GO) mod tidy -diff; echo "run: go mod tidy"; exit 1; }
+	@$(E2E_GO) mod tidy -diff >/dev/null || { echo "e2e/go.mod/go.sum are not tidy (go -C e2e mod tidy -diff shows how):"; $(E2E_GO) mod tidy -diff; echo "run: go -C e2e mod tidy"; exit 1; }
 	$(GO) vet ./...
-	$(GO) vet -tags kind ./e2e/kind/
+	$(E2E_GO) vet ./...
+	$(E2E_GO) vet -tags kind ./kind/
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -4,7 +4,10 @@
 // the baseline measured in the same run, their ratio and the target.
 //
 //	make bench                    # builds slipway and the Helm CLI, then runs this
-//	go run ./e2e/bench -slipway bin/slipway -helm bin/helm -write
+//	go -C e2e build -o ../bin/bench ./bench && bin/bench -slipway bin/slipway -helm bin/helm -write
+//
+// It runs from the repository root (it reads e2e/testdata and writes
+// BENCHMARKS.md there); it lives in the e2e module, hence the build first.
 //
 // The baseline is what the walkthroughs do by hand: the Helm v4 CLI
 // running `helm upgrade --install --wait` for each component in needs

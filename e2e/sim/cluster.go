@@ -117,7 +117,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		}
 		dir := filepath.Join(runs, "detached-"+opts.Name)
 		if _, err := os.Stat(dir); err == nil {
-			return nil, fmt.Errorf("a cluster named %q is already running (kubeconfig %s); stop it with `go run ./e2e/simcluster down --name %s`", opts.Name, filepath.Join(dir, "kubeconfig"), opts.Name)
+			return nil, fmt.Errorf("a cluster named %q is already running (kubeconfig %s); stop it with `go -C e2e run ./simcluster down --name %s`", opts.Name, filepath.Join(dir, "kubeconfig"), opts.Name)
 		}
 	}
 	const attempts = 2
@@ -481,7 +481,7 @@ func DetachedKubeconfig(name string) (string, error) {
 	}
 	path := filepath.Join(cache, "run", "detached-"+name, "kubeconfig")
 	if _, err := os.Stat(path); err != nil {
-		return "", fmt.Errorf("no simulated cluster named %q is running; start one with `go run ./e2e/simcluster up`", name)
+		return "", fmt.Errorf("no simulated cluster named %q is running; start one with `go -C e2e run ./simcluster up`", name)
 	}
 	return path, nil
 }

@@ -1,11 +1,13 @@
 // Command simcluster runs the hermetic Kubernetes cluster that slipway's
 // end-to-end tests use, for trying slipway by hand without Docker:
 //
-//	go run ./e2e/simcluster up            # prints the kubeconfig path
-//	kubectl --kubeconfig "$(go run ./e2e/simcluster env --path)" get nodes
-//	eval "$(go run ./e2e/simcluster env)" # exports KUBECONFIG
-//	go run ./e2e/simcluster down          # stops every process of it
-//	go run ./e2e/simcluster build         # only build and cache the binaries
+//	go -C e2e run ./simcluster up            # prints the kubeconfig path
+//	kubectl --kubeconfig "$(go -C e2e run ./simcluster env --path)" get nodes
+//	eval "$(go -C e2e run ./simcluster env)" # exports KUBECONFIG
+//	go -C e2e run ./simcluster down          # stops every process of it
+//	go -C e2e run ./simcluster build         # only build and cache the binaries
+//
+// (e2e is a module of its own; from inside e2e/ it is go run ./simcluster.)
 //
 // The first run builds etcd, the control plane and kwok from Go modules
 // (about 20 minutes on 2 cores); later runs start in a few seconds.
@@ -22,7 +24,7 @@ import (
 	"github.com/slipway-dev/slipway/e2e/sim"
 )
 
-const usage = `usage: go run ./e2e/simcluster <command> [flags]
+const usage = `usage: go -C e2e run ./simcluster <command> [flags]
 
 commands:
   up      start a detached simulated cluster and print its kubeconfig path
@@ -67,7 +69,7 @@ func run(ctx context.Context, cmd, name string, timing sim.Timing, pathOnly bool
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(os.Stderr, "simcluster: cluster %q is up (node %s Ready); stop it with: go run ./e2e/simcluster down --name %s\n", name, sim.NodeName, name)
+		fmt.Fprintf(os.Stderr, "simcluster: cluster %q is up (node %s Ready); stop it with: go -C e2e run ./simcluster down --name %s\n", name, sim.NodeName, name)
 		fmt.Println(c.Kubeconfig)
 		return nil
 	case "down":
