@@ -13,8 +13,6 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/slipway-dev/slipway/internal/credentials"
 	"github.com/slipway-dev/slipway/internal/inventory"
@@ -239,26 +237,14 @@ func readCredentials(ctx context.Context, cluster *kube.Cluster, entries []inven
 // credential in for the user (labelled with a credential kind), sorted
 // by namespace and name.
 func keptCredentials(ctx context.Context, cluster *kube.Cluster, namespaces []string, warn func(string, ...any)) ([]report.Credential, error) {
-	sel := kube.LabelManagedBy + "=" + kube.ManagedBy + "," + kube.LabelCredentialKind
+	secrets, err := credentials.ListKept(ctx, cluster.Client, namespaces, func(ns string) {
+		warn("not allowed to list secrets in namespace %s: the GitOps repository and registry credentials kept there are not shown (grant `list` on secrets)", ns)
+	})
 	var rows []report.Credential
-	for _, ns := range namespaces {
-		list, err := cluster.Client.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{LabelSelector: sel})
-		switch {
-		case apierrors.IsForbidden(err):
-			warn("not allowed to list secrets in namespace %s: the GitOps repository and registry credentials kept there are not shown (grant `list` on secrets)", ns)
-			continue
-		case err != nil:
-			return nil, fmt.Errorf("list secrets in namespace %s: %w", ns, err)
-		}
-		for _, s := range list.Items {
-			k := s.Labels[kube.LabelCredentialKind]
-			if k == kube.KindAdmin {
-				continue // found through the inventory
-			}
-			rows = append(rows, keptRow(s))
-		}
+	for _, s := range secrets {
+		rows = append(rows, keptRow(s))
 	}
-	return rows, nil
+	return rows, err
 }
 
 // keptRow reads a kept credential: the URL from slipway's annotation, the

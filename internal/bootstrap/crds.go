@@ -6,8 +6,10 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -40,11 +42,15 @@ func (in *installer) awaitCRDs(ctx context.Context, rel plan.Release) error {
 	if in.d.CRDs == nil {
 		return nil
 	}
-	res, err := release.Render(ctx, release.Spec{Name: rel.Name, Namespace: rel.Namespace, ChartPath: in.p.chartPath(rel.Component), Values: rel.Values}, "")
-	if err != nil {
-		return nil // the install reports it, in Helm's words
+	manifest, ok := in.p.rendered[rel.Component] // the same chart and values
+	if !ok {
+		res, err := release.Render(ctx, release.Spec{Name: rel.Name, Namespace: rel.Namespace, ChartPath: in.p.chartPath(rel.Component), Values: rel.Values}, "")
+		if err != nil {
+			return nil // the install reports it, in Helm's words
+		}
+		manifest = res.Manifest
 	}
-	kinds := customKinds(res.Manifest, rel.Namespace)
+	kinds := customKinds(manifest, rel.Namespace)
 	if len(kinds) == 0 {
 		return nil
 	}
@@ -116,18 +122,23 @@ func customKinds(manifest, ns string) []kube.Ref {
 // appears there once its CRD is Established.
 type discoveryCRDs struct{ client discovery.DiscoveryInterface }
 
-func (d discoveryCRDs) Unserved(_ context.Context, kinds []kube.Ref) ([]string, error) {
+// Unserved reads each group version of kinds at the same time: one after
+// the other they were a round trip each before every install (Traefik's
+// chart renders kinds of two groups with a dot; issue 18).
+func (d discoveryCRDs) Unserved(ctx context.Context, kinds []kube.Ref) ([]string, error) {
 	served := map[string][]string{} // group/version → kinds
-	var missing []string
 	for _, k := range kinds {
-		gv := schema.GroupVersion{Group: k.Group, Version: k.Version}
-		list, ok := served[gv.String()]
-		if !ok {
-			rl, err := d.client.ServerResourcesForGroupVersion(gv.String())
+		served[schema.GroupVersion{Group: k.Group, Version: k.Version}.String()] = nil
+	}
+	var mu sync.Mutex
+	g, _ := errgroup.WithContext(ctx)
+	for gv := range served {
+		g.Go(func() error {
+			rl, err := d.client.ServerResourcesForGroupVersion(gv)
 			if err != nil && !apierrors.IsNotFound(err) {
-				return nil, err
+				return err
 			}
-			list = []string{}
+			list := []string{}
 			if rl != nil {
 				for _, r := range rl.APIResources {
 					if !strings.Contains(r.Name, "/") {
@@ -135,9 +146,19 @@ func (d discoveryCRDs) Unserved(_ context.Context, kinds []kube.Ref) ([]string, 
 					}
 				}
 			}
-			served[gv.String()] = list
-		}
-		if !slices.Contains(list, k.Kind) {
+			mu.Lock()
+			served[gv] = list
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var missing []string
+	for _, k := range kinds {
+		gv := schema.GroupVersion{Group: k.Group, Version: k.Version}
+		if !slices.Contains(served[gv.String()], k.Kind) {
 			plural, _ := meta.UnsafeGuessKindToResource(gv.WithKind(k.Kind))
 			missing = append(missing, plural.Resource+"."+k.Group)
 		}

@@ -125,7 +125,16 @@ func (in *installer) install(ctx context.Context, rel plan.Release) (release.Res
 	digest := rel.Digest()
 	// A release deployed with this plan lives in its namespace (Helm
 	// stores it there): no need to ask for the namespace again.
+	crds := func() error { return nil }
 	if !upToDate(cur, digest) {
+		// The CRD wait only reads: it runs while the namespace and
+		// Secrets are made, not a round trip after them (issue 18). A
+		// return before the apply ends it.
+		crdCtx, stopCRDs := context.WithCancel(ctx)
+		defer stopCRDs()
+		crdsDone := make(chan error, 1)
+		go func() { crdsDone <- in.awaitCRDs(crdCtx, rel) }()
+		crds = func() error { return <-crdsDone }
 		if err := in.d.Namespaces(ctx, rel.Namespace); err != nil {
 			return fail(err)
 		}
@@ -167,13 +176,14 @@ func (in *installer) install(ctx context.Context, rel plan.Release) (release.Res
 		res := release.Result{Action: release.Unchanged, Revision: cur.Revision, ChartVersion: cur.ChartVersion, Objects: release.ParseObjects(cur.Manifest, rel.Namespace)}
 		return res, cur, mgr, out, nil
 	}
-	if err := in.awaitCRDs(ctx, rel); err != nil {
+	if err := crds(); err != nil {
 		return release.Result{}, cur, mgr, out, err
 	}
 	res, err := mgr.Apply(ctx, release.Spec{
 		Name: rel.Name, Namespace: rel.Namespace, ChartPath: in.p.chartPath(comp), Values: rel.Values,
 		Timeout: time.Until(in.deadline), Wait: false,
 		Labels: map[string]string{LabelProfile: in.p.Plan.Profile, LabelProfileVersion: in.p.Plan.Version, kube.LabelComponent: comp, LabelDigest: digest},
+		Known:  true, Current: cur, // read under the run lock
 	})
 	if err != nil {
 		err = fmt.Errorf("%s: %w", comp, err)

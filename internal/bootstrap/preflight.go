@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/slipway-dev/slipway/internal/plan"
 	"github.com/slipway-dev/slipway/internal/preflight"
@@ -44,26 +45,22 @@ func runPreflight(ctx context.Context, p *Prepared, d Deps, printer *ui.Printer)
 
 // checkPlan runs the checks that read the cluster and every chart.
 func checkPlan(ctx context.Context, p *Prepared, d Deps) error {
-	// The node list is read while the charts are looked at; the
+	// The node list has been read since connect (listNodes); the
 	// server's version came with Connect's probe.
-	var (
-		nodes    *corev1.NodeList
-		nodesErr error
-		listed   = make(chan struct{})
-	)
-	go func() {
-		defer close(listed)
-		nodes, nodesErr = p.Cluster.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-	}()
+	nodesOf := p.nodes
+	if nodesOf == nil {
+		nodesOf = listNodes(ctx, p.Cluster.Client)
+	}
 	ver := p.Cluster.Version
 	if ver == nil {
 		var err error
 		if ver, err = p.Cluster.Client.Discovery().ServerVersion(); err != nil {
-			<-listed
+			nodesOf()
 			return fmt.Errorf("preflight: server version: %w", err)
 		}
 	}
 	metas := make([]release.ChartMeta, len(p.Plan.Releases))
+	rendered := make([]string, len(p.Plan.Releases))
 	workloads := make([][]preflight.Workload, len(p.Plan.Releases))
 	errs := make([]error, len(p.Plan.Releases))
 	var wg sync.WaitGroup
@@ -90,6 +87,7 @@ func checkPlan(ctx context.Context, p *Prepared, d Deps) error {
 					return
 				}
 				manifest = res.Manifest
+				rendered[i] = manifest
 			}
 			ws, err := preflight.Workloads(manifest, rel.Namespace)
 			if err != nil {
@@ -102,7 +100,13 @@ func checkPlan(ctx context.Context, p *Prepared, d Deps) error {
 		})
 	}
 	wg.Wait()
-	<-listed
+	p.rendered = map[string]string{}
+	for i, rel := range p.Plan.Releases {
+		if rendered[i] != "" {
+			p.rendered[rel.Component] = rendered[i]
+		}
+	}
+	nodes, nodesErr := nodesOf()
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
@@ -130,6 +134,26 @@ func checkPlan(ctx context.Context, p *Prepared, d Deps) error {
 		}
 	}
 	return preflightFailed(failed)
+}
+
+// listNodes starts listing the cluster's nodes and returns a function
+// that waits for the answer: prepare starts it right after connect, so
+// that preflight's list is not a round trip of its own after the plan
+// (issue 18).
+func listNodes(ctx context.Context, c kubernetes.Interface) func() (*corev1.NodeList, error) {
+	var (
+		nodes *corev1.NodeList
+		err   error
+		done  = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		nodes, err = c.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	}()
+	return func() (*corev1.NodeList, error) {
+		<-done
+		return nodes, err
+	}
 }
 
 // deployedManifest returns the manifest of the release as deployed when it

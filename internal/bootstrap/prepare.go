@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/slipway-dev/slipway/internal/credentials"
 	"github.com/slipway-dev/slipway/internal/hostip"
 	"github.com/slipway-dev/slipway/internal/kube"
@@ -15,6 +17,7 @@ import (
 	"github.com/slipway-dev/slipway/internal/profile"
 	"github.com/slipway-dev/slipway/internal/runlock"
 	"github.com/slipway-dev/slipway/internal/ui"
+	"github.com/slipway-dev/slipway/internal/wait"
 )
 
 // Prepared is everything up decides before it changes anything: built
@@ -45,6 +48,14 @@ type Prepared struct {
 	runLock     *runlock.Lock
 	releaseWarn func(error)
 	Started     time.Time
+	// rendered are the manifests preflight rendered (client-only, for
+	// the server's version) of the releases that are not up to date, by
+	// component: the install looks at them for the custom kinds it must
+	// wait for instead of rendering the chart a second time.
+	rendered map[string]string
+	// nodes returns the cluster's nodes, listed since connect for
+	// preflight (nil when preflight does not run).
+	nodes func() (*corev1.NodeList, error)
 	// DNS is closed when the background hostname check is done (nil when
 	// none runs); its warning is printed by then.
 	DNS <-chan struct{}
@@ -84,21 +95,29 @@ func prepare(ctx context.Context, opts Options, printer *ui.Printer) (*Prepared,
 		p.Close()
 		return nil, Deps{}, err
 	}
-	if p.Cluster, err = connect(ctx, p.Options, printer); err != nil {
-		return fail(err)
-	}
 	// Everything up reads from the cluster from here on is read under
 	// the run lock: a run that waited for it sees what the other did.
-	if p.Cluster != nil && !p.Options.DryRun {
-		if p.runLock, err = takeRunLock(ctx, p.Cluster, p.Options, printer); err != nil {
-			return fail(err)
-		}
-		p.releaseWarn = func(err error) { printer.Warnf("%v", err) }
+	if p.Cluster, p.runLock, err = connect(ctx, p.Options, printer); err != nil {
+		return fail(err)
 	}
+	p.releaseWarn = func(err error) { printer.Warnf("%v", err) }
 	var deps Deps
 	if p.Cluster != nil {
 		if deps, err = depsOn(p.Cluster, p.Started); err != nil {
 			return fail(err)
+		}
+		// What later stages read one after the other is asked for
+		// now, all at once (issue 18).
+		if ro, ok := deps.Releases.(*readOnce); ok {
+			ro.prefetch(ctx, profileReleases(p.Profile))
+		}
+		if !p.Options.DryRun && !p.Options.SkipPreflight {
+			p.nodes = listNodes(ctx, p.Cluster.Client)
+		}
+		if w, ok := deps.Readiness.(*wait.Waiter); ok && !p.Options.DryRun {
+			// The readiness wait's discovery (/api, then /apis) was two
+			// round trips before its first check.
+			go w.Discover()
 		}
 	}
 	if p.Options.IP, err = chooseIP(ctx, p.Options.IP, p.Cluster, p.Profile, printer); err != nil {
@@ -131,28 +150,32 @@ func prepare(ctx context.Context, opts Options, printer *ui.Printer) (*Prepared,
 	return p, deps, nil
 }
 
-// connect reaches the cluster. --dry-run only reads from it, and works
-// without one: it then shows freshly generated (masked) credentials.
-// template and the bundle commands never contact one.
-func connect(ctx context.Context, opts Options, printer *ui.Printer) (*kube.Cluster, error) {
+// connect reaches the cluster and, for a run that changes it, takes the
+// run lock. --dry-run only reads from it, and works without one: it then
+// shows freshly generated (masked) credentials. template and the bundle
+// commands never contact one.
+func connect(ctx context.Context, opts Options, printer *ui.Printer) (*kube.Cluster, *runlock.Lock, error) {
 	if opts.NoCluster {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if opts.DryRun {
 		c, err := kube.Connect(ctx, opts.Kube, 3*time.Second)
 		if err != nil {
 			printer.Infof("dry run without a cluster (%v)", firstLine(err))
-			return nil, nil
+			return nil, nil, nil
 		}
 		printer.Infof("dry run: reading current state from context %s (%s); nothing will be changed", c.Context, c.Server)
-		return c, nil
+		return c, nil, nil
 	}
-	c, err := kube.Connect(ctx, opts.Kube, 10*time.Second)
+	// The lock is asked for while the cluster is probed (runlock.Connect).
+	c, lk, err := runlock.Connect(ctx, opts.Kube, 10*time.Second, func(ctx context.Context, c *kube.Cluster) (*runlock.Lock, error) {
+		return takeRunLock(ctx, c, opts, printer)
+	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	printer.Infof("cluster: context %s (%s)", c.Context, c.Server)
-	return c, nil
+	return c, lk, nil
 }
 
 // chooseIP resolves --ip auto into an address, before anything uses it.
@@ -176,6 +199,15 @@ func chooseIP(ctx context.Context, ip string, c *kube.Cluster, p *profile.Profil
 	}
 	printer.Infof("--ip auto: hostnames use %s: %s", choice.IP, choice.Reason)
 	return choice.IP, nil
+}
+
+// profileReleases are the releases of prof's components.
+func profileReleases(prof *profile.Profile) []releaseRef {
+	var out []releaseRef
+	for _, c := range prof.Components {
+		out = append(out, releaseRef{namespace: c.Namespace, name: releaseName(c)})
+	}
+	return out
 }
 
 // component returns the profile's component called name, or nil.

@@ -98,3 +98,30 @@ func (c *readOnceClient) Rollback(ctx context.Context, name string, revision int
 	defer c.cache.forget(c.ns + "/" + name)
 	return c.ReleaseClient.Rollback(ctx, name, revision, timeout)
 }
+
+// prefetchConcurrency bounds the releases prefetch reads at once.
+const prefetchConcurrency = 8
+
+// prefetch starts reading the releases of every component of prof, a
+// few at once, and returns without waiting: the credentials, the plan's
+// bcrypt reuse, the ownership check, preflight and the install each ask
+// for some of them later, one component after the other, and find the
+// read done or in flight. Asked one after the other, they were a round
+// trip per component on the critical path of a no-op `up` (issue 18).
+// A failed read is not remembered (see readOnce), so its error reaches
+// the stage that needs the release.
+func (r *readOnce) prefetch(ctx context.Context, refs []releaseRef) {
+	sem := make(chan struct{}, prefetchConcurrency)
+	for _, ref := range refs {
+		go func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if c, err := r.For(ref.namespace); err == nil {
+				_, _ = c.Get(ctx, ref.name)
+			}
+		}()
+	}
+}
+
+// releaseRef names one release.
+type releaseRef struct{ namespace, name string }

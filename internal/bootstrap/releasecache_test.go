@@ -3,6 +3,7 @@ package bootstrap
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -79,5 +80,61 @@ func TestReleasesAreReadOncePerCommand(t *testing.T) {
 	store.fail = false
 	if info, err := other.Get(ctx, "web"); err != nil || info == nil {
 		t.Fatalf("the read after a failure: %v, %v; want it tried again", info, err)
+	}
+}
+
+// barrierReleases answers no read until n reads are in flight, so that
+// a caller that reads one after the other never gets an answer.
+type barrierReleases struct {
+	countingReleases
+	mu      sync.Mutex
+	n, in   int
+	all     chan struct{}
+	timeout time.Duration
+}
+
+func (b *barrierReleases) For(string) (ReleaseClient, error) { return b, nil }
+
+func (b *barrierReleases) Get(ctx context.Context, name string) (*release.Info, error) {
+	b.mu.Lock()
+	if b.in++; b.in == b.n {
+		close(b.all)
+	}
+	b.gets++
+	b.mu.Unlock()
+	select {
+	case <-b.all:
+		return &release.Info{Name: name}, nil
+	case <-time.After(b.timeout):
+		return nil, errors.New("the other reads never came: read one after the other")
+	}
+}
+
+// TestPrefetchReadsEveryReleaseAtOnce: prefetch has every release's read
+// in flight at the same time, and the stages that ask later, one release
+// after the other, are served by those reads (issue 18).
+func TestPrefetchReadsEveryReleaseAtOnce(t *testing.T) {
+	ctx := context.Background()
+	refs := []releaseRef{{"argocd", "argocd"}, {"jenkins", "jenkins"}, {"registry", "registry"}, {"traefik", "traefik"}}
+	store := &barrierReleases{n: len(refs), all: make(chan struct{}), timeout: 10 * time.Second}
+	r := newReadOnce(store)
+	r.prefetch(ctx, refs)
+	for _, ref := range refs {
+		mgr, err := r.For(ref.namespace)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := mgr.Get(ctx, ref.name)
+		if err != nil {
+			t.Fatalf("%s: %v", ref.name, err)
+		}
+		if info.Name != ref.name {
+			t.Errorf("%s: got release %q", ref.name, info.Name)
+		}
+	}
+	store.mu.Lock()
+	defer store.mu.Unlock()
+	if store.gets != len(refs) {
+		t.Errorf("%d reads reached the store, want %d (one per release)", store.gets, len(refs))
 	}
 }

@@ -90,10 +90,14 @@ func Remove(ctx context.Context, c kubernetes.Interface, components ...string) e
 	})
 }
 
+// update reads the inventory, changes it with mutate and writes it back
+// when that changed it. The namespace is made only when creating the
+// ConfigMap finds it missing, and an unchanged inventory is not written: a no-op `up` read
+// and wrote it after creating the namespace, three round trips on its
+// critical path where one does (issue 18). The write is guarded by the
+// read's resourceVersion, as before.
 func update(ctx context.Context, c kubernetes.Interface, mutate func(map[string]Entry)) error {
-	if err := kube.EnsureNamespace(ctx, c, Namespace); err != nil {
-		return fmt.Errorf("slipway's inventory: %w", err)
-	}
+	ensured := false
 	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		cms := c.CoreV1().ConfigMaps(Namespace)
 		cm, err := cms.Get(ctx, Name, metav1.GetOptions{})
@@ -125,9 +129,21 @@ func update(ctx context.Context, c kubernetes.Interface, mutate func(map[string]
 		if err != nil {
 			return err
 		}
+		if !create && cm.Data[dataKey] == string(data) && len(cm.Data) == 1 {
+			return nil // as it is already
+		}
 		cm.Data = map[string]string{dataKey: string(data)}
 		if create {
+			// slipway's namespace is there already on most first
+			// records (the run lock made it): made only when missing.
 			_, err = cms.Create(ctx, cm, metav1.CreateOptions{})
+			if apierrors.IsNotFound(err) && !ensured {
+				ensured = true
+				if err := kube.EnsureNamespace(ctx, c, Namespace); err != nil {
+					return fmt.Errorf("slipway's inventory: %w", err)
+				}
+				_, err = cms.Create(ctx, cm, metav1.CreateOptions{})
+			}
 		} else {
 			_, err = cms.Update(ctx, cm, metav1.UpdateOptions{})
 		}

@@ -55,7 +55,8 @@ type Cluster struct {
 	// after Load alone): later checks need not ask again.
 	Version *version.Info
 
-	opts Options
+	opts     Options
+	versions *versionCache // shared by every client of the cluster
 }
 
 // GetterFor returns a RESTClientGetter whose default namespace is ns. Helm
@@ -66,8 +67,8 @@ func (c *Cluster) GetterFor(ns string) genericclioptions.RESTClientGetter {
 	kc, ctxName := c.opts.Kubeconfig, c.Context
 	flags.KubeConfig, flags.Context, flags.Namespace = &kc, &ctxName, &ns
 	applyOverrides(flags, c.opts.Overrides)
-	wrap := c.opts.Wrap
-	flags.WrapConfigFn = func(cfg *rest.Config) *rest.Config { tune(cfg, wrap); return cfg }
+	wrap, versions := c.opts.Wrap, c.versions
+	flags.WrapConfigFn = func(cfg *rest.Config) *rest.Config { tune(cfg, wrap, versions); return cfg }
 	return flags
 }
 
@@ -119,22 +120,24 @@ func Load(o Options) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubeconfig context %q: %w", ctxName, err)
 	}
-	tune(cfg, o.Wrap)
+	versions := &versionCache{}
+	tune(cfg, o.Wrap, versions)
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{Context: ctxName, Server: cfg.Host, Config: cfg, Client: client, opts: o}
+	c := &Cluster{Context: ctxName, Server: cfg.Host, Config: cfg, Client: client, opts: o, versions: versions}
 	c.Getter = c.GetterFor("default")
 	return c, nil
 }
 
-func tune(c *rest.Config, wrap func(http.RoundTripper) http.RoundTripper) {
+func tune(c *rest.Config, wrap func(http.RoundTripper) http.RoundTripper, versions *versionCache) {
 	c.QPS, c.Burst = QPS, Burst
 	if wrap != nil {
 		c.Wrap(wrap)
 	}
 	c.Wrap(debuglog.Transport) // --debug: one line per API request
+	c.Wrap(versions.wrap)      // outermost: an answer from the cache is no request
 }
 
 func describeKubeconfig(explicit string) string {

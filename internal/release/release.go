@@ -16,6 +16,7 @@ import (
 	"helm.sh/helm/v4/pkg/chart/common"
 	chartv2 "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
 	helmkube "helm.sh/helm/v4/pkg/kube"
 	kubefake "helm.sh/helm/v4/pkg/kube/fake"
 	helmrelease "helm.sh/helm/v4/pkg/release"
@@ -102,9 +103,11 @@ func (m *Manager) Apply(ctx context.Context, s Spec) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	info, err := m.Get(ctx, s.Name)
-	if err != nil {
-		return Result{}, err
+	info := s.Current
+	if !s.Known {
+		if info, err = m.Get(ctx, s.Name); err != nil {
+			return Result{}, err
+		}
 	}
 	var rel helmrelease.Releaser
 	act := Install
@@ -120,6 +123,10 @@ func (m *Manager) Apply(ctx context.Context, s Spec) (Result, error) {
 		i.DisableOpenAPIValidation = true
 		i.Labels = s.Labels
 		i.DryRunStrategy = action.DryRunNone
+		// The chart's crds/ at once (see installCRDs), not by Helm.
+		if i.SkipCRDs, err = m.installCRDs(ch); err != nil {
+			return Result{}, explain(s, ch, act, err)
+		}
 		rel, err = i.RunWithContext(ctx, ch, s.Values)
 	} else {
 		act = Upgrade
@@ -203,10 +210,17 @@ func userLabels(l map[string]string) map[string]string {
 }
 
 // Get returns the latest revision of a release, or nil, nil if there is none.
+//
+// It reads the release's history from Helm's storage directly, as
+// `helm history` does, without the action's reachability probe: that is
+// a GET /version before every read, a round trip of its own on the
+// critical path of status and a no-op up (issue 18), and every command
+// that reads releases has probed the cluster when it connected.
 func (m *Manager) Get(ctx context.Context, name string) (*Info, error) {
-	h := action.NewHistory(m.cfg)
-	h.Max = 1
-	rels, err := h.Run(name)
+	if err := chartutil.ValidateReleaseName(name); err != nil {
+		return nil, fmt.Errorf("release name %q is invalid: %w", name, err)
+	}
+	rels, err := m.cfg.Releases.History(name)
 	if errors.Is(err, driver.ErrReleaseNotFound) || (err == nil && len(rels) == 0) {
 		return nil, nil
 	}

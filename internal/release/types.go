@@ -22,6 +22,12 @@ type Spec struct {
 	// asks Helm to wait only for hooks.
 	Wait   bool
 	Labels map[string]string
+	// Known says that Current is the release as the caller read it in
+	// this command (nil: there is none), so Apply need not read it again
+	// to choose between install and upgrade: a round trip per install
+	// on a remote cluster (issue 18).
+	Known   bool
+	Current *Info
 }
 
 // Action is what happened to a release.

@@ -117,7 +117,13 @@ func Hold(ctx context.Context, c kubernetes.Interface, o Options, wait time.Dura
 	if err != nil {
 		return err
 	}
-	err = fn(runCtx)
+	return holding(ctx, runCtx, lock, fn)
+}
+
+// holding runs fn with runCtx, which ends when the lock is lost, then
+// releases the lock.
+func holding(ctx, runCtx context.Context, lock *Lock, fn func(context.Context) error) error {
+	err := fn(runCtx)
 	if rerr := lock.Release(); err == nil {
 		err = rerr
 	}

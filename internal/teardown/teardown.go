@@ -67,24 +67,21 @@ type Remover struct {
 // Run removes what o asks for from the cluster o.Kube selects and says
 // what it removed.
 func Run(ctx context.Context, o Options, printer *ui.Printer) (report.DownResult, error) {
-	cluster, err := kube.Connect(ctx, o.Kube, 10*time.Second)
-	if err != nil {
-		return report.DownResult{}, err
-	}
-	ext, err := apiextensions.NewForConfig(cluster.Config)
-	if err != nil {
-		return report.DownResult{}, err
-	}
-	managers := release.ForCluster(cluster)
-	r := &Remover{
-		Client:   cluster.Client,
-		Releases: func(ns string) (Releases, error) { return managers.For(ns) },
-		CRDs:     ext.ApiextensionsV1().CustomResourceDefinitions(),
-		Context:  cluster.Context,
-	}
+	// The run lock is taken while the cluster is probed (issue 18).
 	var res report.DownResult
-	err = runlock.Hold(ctx, cluster.Client, runlock.Options{Command: "down", Wait: o.WaitForLock, Progress: printer.Infof}, o.Timeout,
-		func(ctx context.Context) (err error) {
+	err := runlock.ConnectAndHold(ctx, o.Kube, 10*time.Second, runlock.Options{Command: "down", Wait: o.WaitForLock, Progress: printer.Infof}, o.Timeout,
+		func(ctx context.Context, cluster *kube.Cluster) error {
+			ext, err := apiextensions.NewForConfig(cluster.Config)
+			if err != nil {
+				return err
+			}
+			managers := release.ForCluster(cluster)
+			r := &Remover{
+				Client:   cluster.Client,
+				Releases: func(ns string) (Releases, error) { return managers.For(ns) },
+				CRDs:     ext.ApiextensionsV1().CustomResourceDefinitions(),
+				Context:  cluster.Context,
+			}
 			res, err = r.Down(ctx, o, printer)
 			return err
 		})

@@ -95,6 +95,10 @@ func newFixture(t *testing.T, installed bool) *fixture {
 		secret("ci", "jenkins-admin", true), secret("git", "gitea-admin", true), secret("data", "postgres-admin", true),
 		secret("data", "postgres-internal", true), secret("data", "postgres-foreign", false),
 	}
+	if installed {
+		// The run lock of the up that installed them made it.
+		objs = append(objs, &corev1.Namespace{ObjectMeta: owned(metav1.ObjectMeta{Name: inventory.Namespace})})
+	}
 	f := &fixture{client: fake.NewClientset(objs...), releases: map[string]*release.Manager{}}
 	var crds []runtime.Object
 	for _, name := range []string{"pipelines.example.com", "hooks.example.com"} {
