@@ -1,14 +1,10 @@
 package wait
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // Readiness of custom resources.
@@ -275,36 +271,4 @@ func agentFindings(u *unstructured.Unstructured) []Finding {
 		}
 	}
 	return out
-}
-
-var crdResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
-
-// hasStatusSubresource says whether gvr is a custom resource whose CRD
-// declares a status subresource at gvr's version. Built-in kinds, and
-// CRDs slipway may not read, answer false: kstatus decides for them.
-func (w *Waiter) hasStatusSubresource(ctx context.Context, gvr schema.GroupVersionResource) bool {
-	if !strings.Contains(gvr.Group, ".") {
-		return false // a CRD's group always has a dot
-	}
-	if v, ok := w.statusSub.Load(gvr); ok {
-		return v.(bool)
-	}
-	crd, err := w.Dynamic.Resource(crdResource).Get(ctx, gvr.Resource+"."+gvr.Group, metav1.GetOptions{})
-	if err != nil {
-		if apierrors.IsNotFound(err) {
-			w.statusSub.Store(gvr, false) // built in, e.g. networking.k8s.io
-		}
-		return false
-	}
-	versions, _, _ := unstructured.NestedSlice(crd.Object, "spec", "versions")
-	has := false
-	for _, item := range versions {
-		v, _ := item.(map[string]any)
-		if name, _, _ := unstructured.NestedString(v, "name"); name != gvr.Version {
-			continue
-		}
-		_, has, _ = unstructured.NestedMap(v, "subresources", "status")
-	}
-	w.statusSub.Store(gvr, has)
-	return has
 }

@@ -74,6 +74,20 @@ func (w *Waiter) readAll(ctx context.Context, objs []kube.Ref) ([]read, error) {
 	var mu sync.Mutex // guards singles appended by lists that fell back
 	eg, ectx := errgroup.WithContext(ctx)
 	eg.SetLimit(checkConcurrency)
+	// The CRDs the verdicts will ask about are read with the objects,
+	// not after them.
+	gvrs := make([]schema.GroupVersionResource, 0, len(out))
+	for _, r := range out {
+		if !r.noMatch {
+			gvrs = append(gvrs, r.gvr)
+		}
+	}
+	crds := make(chan struct{})
+	go func() {
+		defer close(crds)
+		w.lookupStatusSubresources(ctx, gvrs)
+	}()
+	defer func() { <-crds }()
 	get := func(ctx context.Context, i int) error {
 		ri, _, _, err := w.mapping(objs[i])
 		if err != nil {

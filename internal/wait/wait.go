@@ -68,8 +68,9 @@ type Waiter struct {
 	FailGrace time.Duration
 	Now       func() time.Time
 
-	// statusSub caches, per served custom resource, whether its CRD
-	// declares a status subresource (schema.GroupResource → bool).
+	// statusSub remembers, per served custom resource, whether its CRD
+	// declares a status subresource (schema.GroupVersionResource →
+	// *statusSubLookup; see statussub.go).
 	statusSub sync.Map
 
 	podsMu   sync.Mutex
@@ -253,7 +254,11 @@ func (w *Waiter) verdicts(ctx context.Context, objs []kube.Ref) ([]ResourceStatu
 }
 
 // checkConcurrency bounds the readiness requests one target has in flight.
-const checkConcurrency = 8
+// Argo CD's chart alone needs about 20 reads (a list per namespaced kind,
+// a GET per cluster-scoped object and Secret): at 8 in flight that was
+// three round trips where one does (issue 18). The client's QPS and burst
+// (package kube) are well above it.
+const checkConcurrency = 32
 
 func (w *Waiter) resource(o kube.Ref) (dynamic.ResourceInterface, *kube.Ref, error) {
 	ri, obj, _, err := w.mapping(o)

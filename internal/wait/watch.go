@@ -257,13 +257,33 @@ func (s *subscription) pods(_ context.Context, ns string) ([]corev1.Pod, error) 
 // seenReady; it adds the ones now ready to it. It makes no request but
 // the mapper's discovery and, once per custom kind, its CRD's.
 func (w *Waiter) checkCached(ctx context.Context, sub *subscription, t Target, seenReady map[kube.Ref]ResourceStatus) []ResourceStatus {
+	type mapped struct {
+		obj *kube.Ref
+		gvr schema.GroupVersionResource
+		err error
+	}
 	out := make([]ResourceStatus, len(t.Objects))
+	maps := make([]mapped, len(t.Objects))
+	var gvrs []schema.GroupVersionResource
 	for i, o := range t.Objects {
 		if s, ok := seenReady[o]; ok {
 			out[i] = s
 			continue
 		}
-		out[i] = w.cachedVerdict(ctx, sub, o)
+		m := &maps[i]
+		_, m.obj, m.gvr, m.err = w.mapping(o)
+		if m.err == nil {
+			gvrs = append(gvrs, m.gvr)
+		}
+	}
+	// The CRDs the verdicts ask about are read at once, not one verdict
+	// after the other (statussub.go); later passes find them remembered.
+	w.lookupStatusSubresources(ctx, gvrs)
+	for i, o := range t.Objects {
+		if _, ok := seenReady[o]; ok {
+			continue
+		}
+		out[i] = w.cachedVerdict(ctx, sub, o, maps[i].obj, maps[i].gvr, maps[i].err)
 		if out[i].State == Ready {
 			seenReady[o] = out[i]
 		}
@@ -272,8 +292,9 @@ func (w *Waiter) checkCached(ctx context.Context, sub *subscription, t Target, s
 	return out
 }
 
-func (w *Waiter) cachedVerdict(ctx context.Context, sub *subscription, o kube.Ref) ResourceStatus {
-	_, obj, gvr, err := w.mapping(o)
+// cachedVerdict is o's verdict from its informer's cache; obj, gvr and
+// err are o's mapping.
+func (w *Waiter) cachedVerdict(ctx context.Context, sub *subscription, o kube.Ref, obj *kube.Ref, gvr schema.GroupVersionResource, err error) ResourceStatus {
 	if meta.IsNoMatchError(err) {
 		return ResourceStatus{Object: o, State: Progressing, Message: "kind not known to the API server yet"}
 	}
