@@ -7,6 +7,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/yaml"
+
+	"github.com/slipway-dev/slipway/internal/kube"
 )
 
 // Workload is a pod-making object in a rendered manifest, reduced to what
@@ -56,8 +58,14 @@ func Workloads(manifest, ns string) ([]Workload, error) {
 		var head struct {
 			Kind string `json:"kind"`
 		}
-		if err := yaml.Unmarshal([]byte(raw), &head); err != nil || head.Kind == "" {
-			continue // comments only, or not an object: nothing to count
+		// The kind from the document's head alone when it has one:
+		// parsing every CRD schema to learn its kind was most of a no-op
+		// up's preflight (kube.ManifestHead).
+		if h, ok := kube.ManifestHead(raw); !ok || yaml.Unmarshal([]byte(h), &head) != nil || head.Kind == "" {
+			head.Kind = ""
+			if err := yaml.Unmarshal([]byte(raw), &head); err != nil || head.Kind == "" {
+				continue // comments only, or not an object: nothing to count
+			}
 		}
 		var pod corev1.PodSpec
 		var doc manifestDoc

@@ -74,8 +74,13 @@ func ParseObjects(manifest, ns string) []kube.Ref {
 				Namespace string `json:"namespace"`
 			} `json:"metadata"`
 		}
-		if err := yaml.Unmarshal([]byte(doc), &head); err != nil || head.Kind == "" || head.Metadata.Name == "" {
-			continue
+		// The head alone, when it says which object this is (most of a
+		// chart's manifest is CRD schemas: see kube.ManifestHead).
+		if h, ok := kube.ManifestHead(doc); !ok || yaml.Unmarshal([]byte(h), &head) != nil || head.Kind == "" || head.Metadata.Name == "" {
+			head.APIVersion, head.Kind, head.Metadata.Name, head.Metadata.Namespace = "", "", "", ""
+			if err := yaml.Unmarshal([]byte(doc), &head); err != nil || head.Kind == "" || head.Metadata.Name == "" {
+				continue
+			}
 		}
 		o := kube.Ref{Kind: head.Kind, Name: head.Metadata.Name, Namespace: head.Metadata.Namespace, Version: head.APIVersion}
 		if g, v, ok := strings.Cut(head.APIVersion, "/"); ok {
