@@ -114,6 +114,9 @@ func prepare(ctx context.Context, opts Options, printer *ui.Printer) (*Prepared,
 		if !p.Options.DryRun && !p.Options.SkipPreflight {
 			p.nodes = listNodes(ctx, p.Cluster.Client)
 		}
+		if !p.Options.DryRun {
+			readAheadForUp(ctx, p.Cluster, p.Profile)
+		}
 		if w, ok := deps.Readiness.(*wait.Waiter); ok && !p.Options.DryRun {
 			// The readiness wait's discovery (/api, then /apis) was two
 			// round trips before its first check.

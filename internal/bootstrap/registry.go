@@ -80,6 +80,23 @@ func registryComponent(p *Prepared) *profile.Component {
 	return nil
 }
 
+// readRegistryAhead returns applied, which for the registry's release
+// also starts reading the Service registryNotes reads at the end of up:
+// its release is applied by then (so the Service exists), and the read
+// is not a round trip of its own after every wait (issue 18).
+func readRegistryAhead(ctx context.Context, p *Prepared, rel plan.Release, applied func()) func() {
+	c := registryComponent(p)
+	if c == nil || p.Cluster == nil || rel.Component != c.Name {
+		return applied
+	}
+	return func() {
+		applied()
+		p.Cluster.ReadAhead(ctx, func(ctx context.Context) {
+			_, _ = p.Cluster.Client.CoreV1().Services(c.Namespace).Get(ctx, releaseName(*c), metav1.GetOptions{})
+		})
+	}
+}
+
 // registryNotes tells the user how images on the in-cluster registry are
 // named, and lets the nodes pull them: on the kind cluster up created
 // (--create-cluster) it writes each node's containerd hosts.toml for the

@@ -5,6 +5,11 @@ import (
 	"sync"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/slipway-dev/slipway/internal/inventory"
+	"github.com/slipway-dev/slipway/internal/kube"
+	"github.com/slipway-dev/slipway/internal/profile"
 	"github.com/slipway-dev/slipway/internal/release"
 )
 
@@ -125,3 +130,22 @@ func (r *readOnce) prefetch(ctx context.Context, refs []releaseRef) {
 
 // releaseRef names one release.
 type releaseRef struct{ namespace, name string }
+
+// readAheadForUp asks, right after the run lock is taken, for what the
+// apply stage reads before it changes anything: the inventory it records
+// into, and the internal Secrets each component's install makes sure
+// exist. Each was a round trip of its own on the critical path of a
+// no-op `up` on a remote cluster (issue 18); their stages still make
+// their GETs and get these answers (kube.Cluster.ReadAhead).
+func readAheadForUp(ctx context.Context, c *kube.Cluster, prof *profile.Profile) {
+	c.ReadAhead(ctx, func(ctx context.Context) {
+		var wg sync.WaitGroup
+		wg.Go(func() { _, _ = c.Client.CoreV1().ConfigMaps(inventory.Namespace).Get(ctx, inventory.Name, metav1.GetOptions{}) })
+		for _, comp := range prof.Components {
+			for _, s := range comp.Secrets {
+				wg.Go(func() { _, _ = c.Client.CoreV1().Secrets(comp.Namespace).Get(ctx, s.Name, metav1.GetOptions{}) })
+			}
+		}
+		wg.Wait()
+	})
+}

@@ -81,7 +81,7 @@ func apply(ctx context.Context, p *Prepared, d Deps, printer *ui.Printer) (*repo
 	stopTicker := printer.StartTicker(250 * time.Millisecond)
 	results := schedule(p.Plan.Releases,
 		func(rel plan.Release, applied func()) error {
-			out, err := in.run(wctx, rel, applied)
+			out, err := in.run(wctx, rel, readRegistryAhead(ctx, p, rel, applied))
 			mu.Lock()
 			done[rel.Component] = out
 			mu.Unlock()

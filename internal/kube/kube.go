@@ -57,6 +57,7 @@ type Cluster struct {
 
 	opts     Options
 	versions *versionCache // shared by every client of the cluster
+	ahead    *readAhead    // likewise; see ReadAhead
 }
 
 // GetterFor returns a RESTClientGetter whose default namespace is ns. Helm
@@ -67,8 +68,8 @@ func (c *Cluster) GetterFor(ns string) genericclioptions.RESTClientGetter {
 	kc, ctxName := c.opts.Kubeconfig, c.Context
 	flags.KubeConfig, flags.Context, flags.Namespace = &kc, &ctxName, &ns
 	applyOverrides(flags, c.opts.Overrides)
-	wrap, versions := c.opts.Wrap, c.versions
-	flags.WrapConfigFn = func(cfg *rest.Config) *rest.Config { tune(cfg, wrap, versions); return cfg }
+	wrap, versions, ahead := c.opts.Wrap, c.versions, c.ahead
+	flags.WrapConfigFn = func(cfg *rest.Config) *rest.Config { tune(cfg, wrap, versions, ahead); return cfg }
 	return flags
 }
 
@@ -120,23 +121,24 @@ func Load(o Options) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubeconfig context %q: %w", ctxName, err)
 	}
-	versions := &versionCache{}
-	tune(cfg, o.Wrap, versions)
+	versions, ahead := &versionCache{}, &readAhead{}
+	tune(cfg, o.Wrap, versions, ahead)
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{Context: ctxName, Server: cfg.Host, Config: cfg, Client: client, opts: o, versions: versions}
+	c := &Cluster{Context: ctxName, Server: cfg.Host, Config: cfg, Client: client, opts: o, versions: versions, ahead: ahead}
 	c.Getter = c.GetterFor("default")
 	return c, nil
 }
 
-func tune(c *rest.Config, wrap func(http.RoundTripper) http.RoundTripper, versions *versionCache) {
+func tune(c *rest.Config, wrap func(http.RoundTripper) http.RoundTripper, versions *versionCache, ahead *readAhead) {
 	c.QPS, c.Burst = QPS, Burst
 	if wrap != nil {
 		c.Wrap(wrap)
 	}
 	c.Wrap(debuglog.Transport) // --debug: one line per API request
+	c.Wrap(ahead.wrap)         // an answer read ahead is no request either
 	c.Wrap(versions.wrap)      // outermost: an answer from the cache is no request
 }
 
