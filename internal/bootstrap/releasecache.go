@@ -140,7 +140,9 @@ type releaseRef struct{ namespace, name string }
 func readAheadForUp(ctx context.Context, c *kube.Cluster, prof *profile.Profile) {
 	c.ReadAhead(ctx, func(ctx context.Context) {
 		var wg sync.WaitGroup
-		wg.Go(func() { _, _ = c.Client.CoreV1().ConfigMaps(inventory.Namespace).Get(ctx, inventory.Name, metav1.GetOptions{}) })
+		wg.Go(func() {
+			_, _ = c.Client.CoreV1().ConfigMaps(inventory.Namespace).Get(ctx, inventory.Name, metav1.GetOptions{})
+		})
 		for _, comp := range prof.Components {
 			for _, s := range comp.Secrets {
 				wg.Go(func() { _, _ = c.Client.CoreV1().Secrets(comp.Namespace).Get(ctx, s.Name, metav1.GetOptions{}) })
