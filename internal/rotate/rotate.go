@@ -64,24 +64,22 @@ type Rotator struct {
 
 // Run rotates o.Component's password in the cluster o.Kube selects.
 func Run(ctx context.Context, o Options, printer *ui.Printer) (credentials.Credential, error) {
-	cluster, err := kube.Connect(ctx, o.Kube, 10*time.Second)
-	if err != nil {
-		return credentials.Credential{}, err
-	}
-	waiter, err := wait.New(cluster.Config)
-	if err != nil {
-		return credentials.Credential{}, err
-	}
-	managers := release.ForCluster(cluster)
-	r := &Rotator{
-		Client:    cluster.Client,
-		Releases:  func(ns string) (Releases, error) { return managers.For(ns) },
-		Readiness: waiter,
-		Context:   cluster.Context,
-	}
+	// The lock is asked for while the cluster is probed: one after the
+	// other they were two round trips before the first read (issue 18).
 	var cred credentials.Credential
-	err = runlock.Hold(ctx, cluster.Client, runlock.Options{Command: "credentials rotate", Wait: o.WaitForLock, Progress: printer.Infof}, o.Timeout,
-		func(ctx context.Context) (err error) {
+	err := runlock.ConnectAndHold(ctx, o.Kube, 10*time.Second, runlock.Options{Command: "credentials rotate", Wait: o.WaitForLock, Progress: printer.Infof}, o.Timeout,
+		func(ctx context.Context, cluster *kube.Cluster) error {
+			waiter, err := wait.New(cluster.Config)
+			if err != nil {
+				return err
+			}
+			managers := release.ForCluster(cluster)
+			r := &Rotator{
+				Client:    cluster.Client,
+				Releases:  func(ns string) (Releases, error) { return managers.For(ns) },
+				Readiness: waiter,
+				Context:   cluster.Context,
+			}
 			cred, err = r.Rotate(ctx, o, printer)
 			return err
 		})
