@@ -49,11 +49,12 @@ bundle: build ## bin/platform.tgz: the default profile's charts, lock and image 
 # a find by default); it is counted in inputs too, so that a target with
 # large inputs (a bundle) does not spend most of a short run minimising.
 FUZZ_TARGETS = ./internal/profile:FuzzProfileDecode ./internal/values:FuzzSetParse \
-  ./internal/charts:FuzzIndexEntry ./internal/lock:FuzzLockDecode ./internal/bundle:FuzzBundleRead
+  ./internal/charts:FuzzIndexEntry ./internal/lock:FuzzLockDecode ./internal/bundle:FuzzBundleRead \
+  ./internal/kube:FuzzManifestHead
 FUZZTIME ?= 500000x
 
 .PHONY: fuzz
-fuzz: ## fuzz the parsers of outside data: profile, --set/-f, index entries, lock, bundle (500000 inputs each; FUZZTIME=5000000x for longer)
+fuzz: ## fuzz the parsers of outside data: profile, --set/-f, index entries, lock, bundle, manifest heads (500000 inputs each; FUZZTIME=5000000x for longer)
 	@for t in $(FUZZ_TARGETS); do \
 	  echo "fuzz $${t#*:} in $${t%%:*} for $(FUZZTIME)"; \
 	  $(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1000x "$${t%%:*}" || exit 1; \
