@@ -15,8 +15,8 @@ import (
 //
 //   - Build arms the Manager's prefetch with the GET Helm's conflict
 //     check is about to make for each object (see prefetch.go);
-//   - Create applies the objects in a few stages instead of one kind
-//     after the other (see createStages).
+//   - Create and Update apply the objects in a few stages instead of one
+//     kind, or one object, after the other (see createStages).
 type kubeClient struct {
 	helmkube.Interface
 	prefetch *prefetch
@@ -81,6 +81,63 @@ func (c kubeClient) Create(resources helmkube.ResourceList, opts ...helmkube.Cli
 	}
 	return &helmkube.Result{Created: resources}, nil
 }
+
+// Update updates targets in the stages Create uses, every object of a
+// stage at once (at most applyParallel), each by Helm's Update with its
+// own original: Helm's goes through the objects one after the other, a
+// GET and a PATCH each. An install takes that way, not Create's, as soon
+// as one object exists and belongs to the release: Argo CD's CRDs, which
+// its chart keeps after an uninstall, so every `up` after a `down` did
+// (56 objects, 11 s at 100 ms; issue 18). What Helm's Update then deletes
+// (originals no target has) it deletes last, by Helm's Update too.
+func (c kubeClient) Update(originals, targets helmkube.ResourceList, opts ...helmkube.ClientUpdateOption) (*helmkube.Result, error) {
+	if len(targets) == 0 {
+		return c.Interface.Update(originals, targets, opts...)
+	}
+	res := &helmkube.Result{}
+	var mu sync.Mutex
+	sem := make(chan struct{}, applyParallel)
+	for _, stage := range createStages(targets) {
+		var objs helmkube.ResourceList
+		for _, group := range stage {
+			objs = append(objs, group...)
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, len(objs))
+		for i, obj := range objs {
+			wg.Go(func() {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				one := helmkube.ResourceList{obj}
+				r, err := c.Interface.Update(originals.Intersect(one), one, opts...)
+				errs[i] = err
+				if r != nil {
+					mu.Lock()
+					res.Created = append(res.Created, r.Created...)
+					res.Updated = append(res.Updated, r.Updated...)
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return res, err
+		}
+	}
+	if removed := originals.Difference(targets); len(removed) > 0 {
+		r, err := c.Interface.Update(removed, helmkube.ResourceList{}, opts...)
+		if r != nil {
+			res.Deleted = r.Deleted
+		}
+		if err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// applyParallel bounds the objects Update applies at once.
+const applyParallel = 32
 
 // createStage says when an object of a kind may be created, given
 // Helm's install order (release/v1/util.InstallOrder):

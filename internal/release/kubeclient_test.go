@@ -10,6 +10,7 @@ import (
 	"time"
 
 	helmkube "helm.sh/helm/v4/pkg/kube"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/cli-runtime/pkg/resource"
 )
@@ -24,7 +25,7 @@ func objects(refs ...string) helmkube.ResourceList {
 		u.SetAPIVersion("v1")
 		u.SetKind(kind)
 		u.SetName(name)
-		out = append(out, &resource.Info{Name: name, Object: u})
+		out = append(out, &resource.Info{Name: name, Object: u, Mapping: &meta.RESTMapping{GroupVersionKind: u.GroupVersionKind()}})
 	}
 	return out
 }
@@ -176,4 +177,61 @@ type emptyClient struct{ helmkube.Interface }
 
 func (emptyClient) Create(helmkube.ResourceList, ...helmkube.ClientCreateOption) (*helmkube.Result, error) {
 	return nil, helmkube.ErrNoObjectsVisited
+}
+
+// updatingClient records Helm's Update calls: originals → targets.
+type updatingClient struct {
+	helmkube.Interface
+	mu    sync.Mutex
+	calls []string
+	fail  string
+}
+
+func (c *updatingClient) Update(originals, targets helmkube.ResourceList, _ ...helmkube.ClientUpdateOption) (*helmkube.Result, error) {
+	c.mu.Lock()
+	c.calls = append(c.calls, "["+kindsOf(originals)+"] -> ["+kindsOf(targets)+"]")
+	c.mu.Unlock()
+	if len(targets) == 1 && kindsOf(targets) == c.fail {
+		return &helmkube.Result{}, fmt.Errorf("update %s: denied", c.fail)
+	}
+	res := &helmkube.Result{Deleted: originals.Difference(targets)}
+	for _, t := range targets {
+		if originals.Contains(t) {
+			res.Updated = append(res.Updated, t)
+		} else {
+			res.Created = append(res.Created, t)
+		}
+	}
+	return res, nil
+}
+
+// TestUpdateOneObjectAtATimeInStages: each target is updated by Helm's
+// Update with its own original (none for a new one), the stages in
+// order, and what the targets no longer have is deleted last.
+func TestUpdateOneObjectAtATimeInStages(t *testing.T) {
+	originals := objects("ServiceAccount/a", "ConfigMap/old", "Deployment/x")
+	targets := objects("ServiceAccount/a", "Secret/s", "Deployment/x")
+	rec := &updatingClient{}
+	res, err := kubeClient{Interface: rec}.Update(originals, targets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := rec.calls[:2]
+	slices.Sort(first)
+	want := []string{"[ServiceAccount/a] -> [ServiceAccount/a]", "[] -> [Secret/s]", "[Deployment/x] -> [Deployment/x]", "[ConfigMap/old] -> []"}
+	if !slices.Equal(first, slices.Sorted(slices.Values(want[:2]))) || !slices.Equal(rec.calls[2:], want[2:]) {
+		t.Errorf("calls:\n%s\nwant (the first two in any order):\n%s", strings.Join(rec.calls, "\n"), strings.Join(want, "\n"))
+	}
+	if kindsOf(res.Created) != "Secret/s" || len(res.Updated) != 2 || kindsOf(res.Deleted) != "ConfigMap/old" {
+		t.Errorf("result: created %q, updated %q, deleted %q", kindsOf(res.Created), kindsOf(res.Updated), kindsOf(res.Deleted))
+	}
+
+	rec = &updatingClient{fail: "Secret/s"}
+	_, err = kubeClient{Interface: rec}.Update(originals, targets)
+	if err == nil || err.Error() != "update Secret/s: denied" {
+		t.Errorf("error %v, want Helm's for the Secret", err)
+	}
+	if len(rec.calls) != 2 {
+		t.Errorf("calls after a failed stage:\n%s\nwant none after the first stage", strings.Join(rec.calls, "\n"))
+	}
 }

@@ -41,7 +41,7 @@ type prefetch struct {
 }
 
 const (
-	prefetchParallel = 16
+	prefetchParallel = 32
 	prefetchTTL      = 5 * time.Second
 )
 
