@@ -64,12 +64,25 @@ type Cluster struct {
 // puts a chart's namespace-less resources in the getter's namespace, not
 // in the release's, so every release needs its own.
 func (c *Cluster) GetterFor(ns string) genericclioptions.RESTClientGetter {
+	return c.GetterWith(ns, nil)
+}
+
+// GetterWith is GetterFor with hook, if set, as the outermost wrapper of
+// every client's transport: an answer it gives itself is no request to
+// the cluster, so neither --debug nor Options.Wrap sees one.
+func (c *Cluster) GetterWith(ns string, hook func(http.RoundTripper) http.RoundTripper) genericclioptions.RESTClientGetter {
 	flags := genericclioptions.NewConfigFlags(true)
 	kc, ctxName := c.opts.Kubeconfig, c.Context
 	flags.KubeConfig, flags.Context, flags.Namespace = &kc, &ctxName, &ns
 	applyOverrides(flags, c.opts.Overrides)
 	wrap, versions, ahead := c.opts.Wrap, c.versions, c.ahead
-	flags.WrapConfigFn = func(cfg *rest.Config) *rest.Config { tune(cfg, wrap, versions, ahead); return cfg }
+	flags.WrapConfigFn = func(cfg *rest.Config) *rest.Config {
+		tune(cfg, wrap, versions, ahead)
+		if hook != nil {
+			cfg.Wrap(hook)
+		}
+		return cfg
+	}
 	return flags
 }
 

@@ -6,4 +6,10 @@
 // Two v4 pitfalls are handled here once: an empty WaitStrategy fails and a
 // zero Timeout means 30 seconds, so every action gets an explicit strategy
 // and timeout.
+//
+// On a remote cluster Helm's install is a chain of round trips; two of its
+// links are shortened here without changing what Helm decides: its
+// conflict check is fetched at once (prefetch.go), and objects are created
+// or updated in a few stages instead of one kind or object after the
+// other (kubeclient.go).
 package release

@@ -30,6 +30,7 @@ import (
 type Manager struct {
 	cfg       *action.Configuration
 	namespace string
+	prefetch  *prefetch // nil: Helm's GETs go to the server one by one
 }
 
 // FieldManager owns, for server-side apply, every field slipway sets.
@@ -47,12 +48,19 @@ func init() {
 // New returns a Manager that stores releases as Secrets (Helm's default).
 // log receives Helm's own log lines; nil discards them.
 func New(getter genericclioptions.RESTClientGetter, namespace string, log io.Writer) (*Manager, error) {
+	return newManager(getter, namespace, log, nil)
+}
+
+// newManager is New with pf answering Helm's conflict check (see
+// prefetch.go); getter's clients must send their requests through pf.wrap.
+func newManager(getter genericclioptions.RESTClientGetter, namespace string, log io.Writer, pf *prefetch) (*Manager, error) {
 	cfg := action.NewConfiguration()
 	cfg.SetLogger(logHandler(log))
 	if err := cfg.Init(getter, namespace, "secret"); err != nil {
 		return nil, fmt.Errorf("helm init for namespace %s: %w", namespace, err)
 	}
-	return &Manager{cfg: cfg, namespace: namespace}, nil
+	cfg.KubeClient = kubeClient{Interface: cfg.KubeClient, prefetch: pf}
+	return &Manager{cfg: cfg, namespace: namespace, prefetch: pf}, nil
 }
 
 // NewForTesting returns a Manager on Helm's in-memory release store and a
@@ -127,7 +135,9 @@ func (m *Manager) Apply(ctx context.Context, s Spec) (Result, error) {
 		if i.SkipCRDs, err = m.installCRDs(ch); err != nil {
 			return Result{}, explain(s, ch, act, err)
 		}
+		done := m.prefetch.expect()
 		rel, err = i.RunWithContext(ctx, ch, s.Values)
+		done()
 	} else {
 		act = Upgrade
 		u := action.NewUpgrade(m.cfg)
@@ -257,6 +267,8 @@ func ForCluster(c *kube.Cluster) Managers { return Managers{cluster: c} }
 
 // For returns a Manager for namespace ns. Each is new: Helm's action
 // configuration is not shared between components that apply at once.
+// Its installs fetch Helm's conflict check at once (prefetch.go).
 func (m Managers) For(ns string) (*Manager, error) {
-	return New(m.cluster.GetterFor(ns), ns, nil)
+	pf := newPrefetch()
+	return newManager(m.cluster.GetterWith(ns, pf.wrap), ns, nil, pf)
 }

@@ -242,3 +242,45 @@ then re-run ` + "`slipway up`.",
 		}
 	}
 }
+
+// TestParseObjectsReadsTheHeadOnly: ParseObjects decodes the top-level
+// apiVersion, kind and metadata of each document and finds the same
+// objects as decoding it whole, whatever else the document holds.
+func TestParseObjectsReadsTheHeadOnly(t *testing.T) {
+	m := `apiVersion: v1
+kind: ConfigMap
+data:
+  x: |
+    kind: Fake
+    metadata:
+      name: fake
+items:
+- kind: Also
+  metadata: {name: fake}
+metadata:
+  # the name
+  name: late
+  labels: {a: b}
+---
+{apiVersion: v1, kind: Secret, metadata: {name: flow}}
+---
+{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "json", "namespace": "n"}}
+---
+metadata:
+  name: nokind
+`
+	got := ParseObjects(m, "ns")
+	want := []kube.Ref{
+		{Version: "v1", Kind: "ConfigMap", Namespace: "ns", Name: "late"},
+		{Version: "v1", Kind: "Secret", Namespace: "ns", Name: "flow"},
+		{Group: "apps", Version: "v1", Kind: "Deployment", Namespace: "n", Name: "json"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("object %d: %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
