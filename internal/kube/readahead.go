@@ -1,9 +1,7 @@
 package kube
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -39,13 +37,7 @@ type readAhead struct {
 type aheadAnswer struct {
 	done chan struct{}
 	at   time.Time
-	resp *recordedResponse
-}
-
-type recordedResponse struct {
-	status int
-	header http.Header
-	body   []byte
+	resp *Recorded
 }
 
 func aheadKey(req *http.Request) string {
@@ -103,13 +95,9 @@ func (t aheadTransport) readAhead(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return resp, err
 	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
+	if ans.resp, err = Record(resp, 0); err != nil {
 		return nil, err
 	}
-	ans.resp = &recordedResponse{status: resp.StatusCode, header: resp.Header.Clone(), body: body}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
 	return resp, nil
 }
 
@@ -133,10 +121,5 @@ func (a *readAhead) take(req *http.Request) *http.Response {
 	if r == nil || time.Since(ans.at) > maxAhead {
 		return nil
 	}
-	return &http.Response{
-		Status: http.StatusText(r.status), StatusCode: r.status,
-		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: r.header.Clone(), Body: io.NopCloser(bytes.NewReader(r.body)),
-		ContentLength: int64(len(r.body)), Request: req,
-	}
+	return r.Response(req)
 }

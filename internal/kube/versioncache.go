@@ -1,8 +1,6 @@
 package kube
 
 import (
-	"bytes"
-	"io"
 	"net/http"
 	"sync"
 )
@@ -16,10 +14,8 @@ import (
 // fills it. Nothing else is cached: discovery of API groups changes when
 // a chart installs CRDs.
 type versionCache struct {
-	mu     sync.Mutex
-	status int
-	header http.Header
-	body   []byte
+	mu    sync.Mutex
+	first *Recorded // nil until filled
 }
 
 // wrap returns rt with GET /version served from the cache once filled.
@@ -47,17 +43,15 @@ func (t versionTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil || resp.StatusCode != http.StatusOK {
 		return resp, err
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	resp.Body.Close()
+	rec, err := Record(resp, 1<<20)
 	if err != nil {
 		return nil, err
 	}
 	t.cache.mu.Lock()
-	if t.cache.body == nil {
-		t.cache.status, t.cache.header, t.cache.body = resp.StatusCode, resp.Header.Clone(), body
+	if t.cache.first == nil {
+		t.cache.first = rec
 	}
 	t.cache.mu.Unlock()
-	resp.Body = io.NopCloser(bytes.NewReader(body))
 	return resp, nil
 }
 
@@ -65,13 +59,8 @@ func (t versionTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 func (v *versionCache) answer(req *http.Request) *http.Response {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.body == nil {
+	if v.first == nil {
 		return nil
 	}
-	return &http.Response{
-		Status: http.StatusText(v.status), StatusCode: v.status,
-		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: v.header.Clone(), Body: io.NopCloser(bytes.NewReader(v.body)),
-		ContentLength: int64(len(v.body)), Request: req,
-	}
+	return v.first.Response(req)
 }

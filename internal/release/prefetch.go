@@ -1,12 +1,12 @@
 package release
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/slipway-dev/slipway/internal/kube"
 )
 
 // Helm's conflict check, fetched at once.
@@ -48,22 +48,11 @@ const (
 // fetch is one prefetched GET: done closes when resp or err is set.
 type fetch struct {
 	done   chan struct{}
-	resp   *recorded
+	resp   *kube.Recorded
 	err    error
 	at     time.Time
 	accept string
 	used   bool
-}
-
-// recorded is a response read to its end, to be replayed once.
-type recorded struct {
-	status     string
-	statusCode int
-	proto      string
-	protoMajor int
-	protoMinor int
-	header     http.Header
-	body       []byte
 }
 
 func newPrefetch() *prefetch { return &prefetch{now: time.Now} }
@@ -140,13 +129,7 @@ func (t *prefetchTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	if f.err != nil || f.accept != req.Header.Get("Accept") || p.now().Sub(f.at) > prefetchTTL {
 		return t.base.RoundTrip(req)
 	}
-	r := f.resp
-	return &http.Response{
-		Status: r.status, StatusCode: r.statusCode,
-		Proto: r.proto, ProtoMajor: r.protoMajor, ProtoMinor: r.protoMinor,
-		Header: r.header.Clone(), Body: io.NopCloser(bytes.NewReader(r.body)),
-		ContentLength: int64(len(r.body)), Request: req,
-	}, nil
+	return f.resp.Response(req), nil
 }
 
 // start sends a copy of first for every URL, at most prefetchParallel at
@@ -177,16 +160,10 @@ func (t *prefetchTransport) start(first *http.Request, urls map[string]*fetch) {
 	}
 }
 
-func record(rt http.RoundTripper, req *http.Request) (*recorded, error) {
+func record(rt http.RoundTripper, req *http.Request) (*kube.Recorded, error) {
 	resp, err := rt.RoundTrip(req)
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	return &recorded{status: resp.Status, statusCode: resp.StatusCode, proto: resp.Proto,
-		protoMajor: resp.ProtoMajor, protoMinor: resp.ProtoMinor, header: resp.Header, body: body}, nil
+	return kube.Record(resp, 0)
 }
