@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/slipway-dev/slipway/internal/debuglog"
 	"github.com/slipway-dev/slipway/internal/kube"
@@ -24,6 +25,7 @@ import (
 	"helm.sh/helm/v4/pkg/storage"
 	"helm.sh/helm/v4/pkg/storage/driver"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 )
 
 // Manager runs Helm actions in one namespace.
@@ -31,6 +33,9 @@ type Manager struct {
 	cfg       *action.Configuration
 	namespace string
 	prefetch  *prefetch // nil: Helm's GETs go to the server one by one
+	// secrets is the namespace's Secrets, where Get reads releases
+	// itself (latest.go); nil: Get asks Helm's storage (NewForTesting).
+	secrets func() (corev1client.SecretInterface, error)
 }
 
 // FieldManager owns, for server-side apply, every field slipway sets.
@@ -59,8 +64,19 @@ func newManager(getter genericclioptions.RESTClientGetter, namespace string, log
 	if err := cfg.Init(getter, namespace, "secret"); err != nil {
 		return nil, fmt.Errorf("helm init for namespace %s: %w", namespace, err)
 	}
+	m := &Manager{cfg: cfg, namespace: namespace, prefetch: pf}
+	if kc, ok := cfg.KubeClient.(*helmkube.Client); ok {
+		// Made when first used, from the clients Helm's driver uses.
+		m.secrets = sync.OnceValues(func() (corev1client.SecretInterface, error) {
+			cs, err := kc.Factory.KubernetesClientSet()
+			if err != nil {
+				return nil, err
+			}
+			return cs.CoreV1().Secrets(namespace), nil
+		})
+	}
 	cfg.KubeClient = kubeClient{Interface: cfg.KubeClient, prefetch: pf}
-	return &Manager{cfg: cfg, namespace: namespace, prefetch: pf}, nil
+	return m, nil
 }
 
 // NewForTesting returns a Manager on Helm's in-memory release store and a
@@ -225,10 +241,18 @@ func userLabels(l map[string]string) map[string]string {
 // `helm history` does, without the action's reachability probe: that is
 // a GET /version before every read, a round trip of its own on the
 // critical path of status and a no-op up (issue 18), and every command
-// that reads releases has probed the cluster when it connected.
+// that reads releases has probed the cluster when it connected. It
+// decodes only the latest revision, and only what Info holds (latest.go).
 func (m *Manager) Get(ctx context.Context, name string) (*Info, error) {
 	if err := chartutil.ValidateReleaseName(name); err != nil {
 		return nil, fmt.Errorf("release name %q is invalid: %w", name, err)
+	}
+	if m.secrets != nil {
+		secrets, err := m.secrets()
+		if err != nil {
+			return nil, fmt.Errorf("read history of release %s/%s: %w", m.namespace, name, err)
+		}
+		return m.readLatest(ctx, secrets, name)
 	}
 	rels, err := m.cfg.Releases.History(name)
 	if errors.Is(err, driver.ErrReleaseNotFound) || (err == nil && len(rels) == 0) {
