@@ -2,14 +2,18 @@ package e2e
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"testing"
 
-	corev1 "k8s.io/api/core/v1"
-
 	"golang.org/x/crypto/bcrypt"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/slipway-dev/slipway/internal/credentials"
 )
 
 // credentialsJSON runs `slipway credentials -o json` and returns the
@@ -87,6 +91,33 @@ func gitopsHash(t *testing.T, ns string) string {
 	return string(s.Data["admin.password"])
 }
 
+// credentialKeys returns the data of the credentials Secret of a fixture
+// component.
+func credentialKeys(t *testing.T, ns, secret string) map[string][]byte {
+	t.Helper()
+	s, err := env.client.CoreV1().Secrets(ns).Get(context.Background(), secret, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.Data
+}
+
+// checkHashMAC: the gitops credentials Secret vouches for exactly the
+// hash its release holds and the password (HMAC-SHA256 of the hash keyed
+// with the password, hex), so a no-op up reuses the hash without bcrypt;
+// the CI Secret, whose chart reads its keys, holds only its two keys.
+func checkHashMAC(t *testing.T, password string) {
+	t.Helper()
+	m := hmac.New(sha256.New, []byte(password))
+	m.Write([]byte(gitopsHash(t, "creds-gitops")))
+	if got := string(credentialKeys(t, "creds-gitops", "slipway-gitops-admin")[credentials.KeyHashMAC]); got != hex.EncodeToString(m.Sum(nil)) {
+		t.Errorf("the gitops Secret's %s is %q, not the MAC of the release's hash", credentials.KeyHashMAC, got)
+	}
+	if ci := credentialKeys(t, "creds-ci", "ci-admin-credentials"); len(ci) != 2 {
+		t.Errorf("the CI Secret holds %d keys, want its username and password only", len(ci))
+	}
+}
+
 // TestCredentialsLifecycle: the password up prints, the one credentials
 // prints and the one the CI server's pod uses are the same; a re-run with
 // other values keeps them; rotate changes them on purpose; the Argo-CD-
@@ -114,6 +145,8 @@ func TestCredentialsLifecycle(t *testing.T) {
 	if err := bcrypt.CompareHashAndPassword([]byte(gitopsHash(t, "creds-gitops")), []byte(printed["gitops"])); err != nil {
 		t.Fatalf("the gitops bcrypt hash does not verify against the printed password: %v", err)
 	}
+	checkHashMAC(t, printed["gitops"])
+	firstHash := gitopsHash(t, "creds-gitops")
 	if r := slipway(t, "credentials", "--kubeconfig", env.kubeconfig, "ci", "--field", "password"); r.code != 0 || r.stdout != printed["ci"]+"\n" {
 		t.Errorf("--field password printed %q", r.stdout)
 	}
@@ -130,6 +163,9 @@ func TestCredentialsLifecycle(t *testing.T) {
 	}
 	if podPassword(t, "creds-ci", "jenkins-ciserver-0") != printed["ci"] {
 		t.Fatal("a re-run changed the CI pod's password")
+	}
+	if gitopsHash(t, "creds-gitops") != firstHash {
+		t.Fatal("a re-run made a new gitops hash instead of reusing the one the Secret vouches for")
 	}
 
 	// Dry run and a failing run never show a password.
@@ -198,12 +234,17 @@ func TestCredentialsLifecycle(t *testing.T) {
 	if err := bcrypt.CompareHashAndPassword([]byte(gitopsHash(t, "creds-gitops")), []byte(after["gitops"])); err != nil {
 		t.Fatalf("after rotate the gitops hash does not verify against the new password: %v", err)
 	}
+	checkHashMAC(t, after["gitops"])
+	rotatedHash := gitopsHash(t, "creds-gitops")
 	// And up keeps the rotated passwords.
 	if r := slipway(t, up...); r.code != 0 {
 		t.Fatalf("up after rotate exited %d", r.code)
 	}
 	if got := credentialsJSON(t); got["ci"] != after["ci"] || got["gitops"] != after["gitops"] {
 		t.Fatal("up after rotate changed a password")
+	}
+	if gitopsHash(t, "creds-gitops") != rotatedHash {
+		t.Fatal("up after rotate made a new gitops hash instead of reusing rotate's")
 	}
 }
 

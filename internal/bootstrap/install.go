@@ -139,7 +139,7 @@ func (in *installer) install(ctx context.Context, rel plan.Release) (release.Res
 			return fail(err)
 		}
 	}
-	cred, err := in.ensureSecrets(ctx, rel)
+	cred, err := in.ensureSecrets(ctx, rel, !upToDate(cur, digest))
 	if err != nil {
 		return fail(err)
 	}
@@ -228,14 +228,21 @@ func (in *installer) outage(ctx context.Context, err error) bool {
 // prepare read from the cluster, with the URL this run gives it, is
 // taken as read: asking again is a round trip on a remote cluster
 // (issue 18). Not with --adopt: prepare's read only pretended to label
-// a foreign Secret, and Ensure does it now.
-func (in *installer) ensureSecrets(ctx context.Context, rel plan.Release) (*credentials.Credential, error) {
+// a foreign Secret, and Ensure does it now. Nor when the release is to
+// change (changes) and the Secret lacks the MAC of the bcrypt hash the
+// plan puts into it (credentials.Hash): Ensure adds it, so that later
+// no-op runs need no bcrypt check. A no-op run writes nothing.
+func (in *installer) ensureSecrets(ctx context.Context, rel plan.Release, changes bool) (*credentials.Credential, error) {
 	comp := rel.Component
 	var g errgroup.Group
 	var cred *credentials.Credential
 	if spec, ok := in.p.Specs[comp]; ok {
 		read := in.p.Credentials[comp]
-		if !read.Created && read.URL == spec.URL && read.Password != "" && !spec.Adopt {
+		if h := planHash(in.p.Profile, rel); h != "" {
+			spec.Hash = &credentials.Hash{Password: read.Password, Bcrypt: h}
+		}
+		macMissing := spec.Hash != nil && changes && !read.Vouches(spec.Hash.Bcrypt)
+		if !read.Created && read.URL == spec.URL && read.Password != "" && !spec.Adopt && !macMissing {
 			cred = &read
 		} else {
 			g.Go(func() error {

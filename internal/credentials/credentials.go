@@ -41,6 +41,10 @@ type Spec struct {
 	// Adopt takes over a Secret of this name that slipway did not make
 	// (up --adopt): see adopt.
 	Adopt bool
+	// Hash, if set, is the bcrypt hash the component's release holds or
+	// will hold: Ensure and Rotate keep its MAC with the password it was
+	// made for (hashmac.go).
+	Hash *Hash
 }
 
 // Credential is one component's admin login, read from or written to its
@@ -59,6 +63,8 @@ type Credential struct {
 	// changes with every write, so workloads restarted for a rotation are
 	// annotated with it.
 	Revision string `json:"-"`
+	// hashMAC is the Secret's KeyHashMAC, if well formed (see Vouches).
+	hashMAC string
 }
 
 // Generate makes a password as the spec asks: crypto-random, with at least
@@ -118,15 +124,23 @@ func (s *Store) Ensure(ctx context.Context, spec Spec, provided string, dryRun b
 			return Credential{}, fmt.Errorf("component %s already has a password in secret %s/%s; to replace it use `slipway credentials rotate %s --password %s=@FILE`",
 				spec.Component, spec.Namespace, spec.SecretName, spec.Component, spec.Component)
 		}
-		if existing.Annotations[AnnotationURL] != spec.URL && !dryRun {
+		mac := macFor(spec.Hash, cred.Password)
+		if mac != "" && cred.Vouches(spec.Hash.Bcrypt) {
+			mac = "" // kept already
+		}
+		if (existing.Annotations[AnnotationURL] != spec.URL || mac != "") && !dryRun {
 			if existing.Annotations == nil { // labelled, but annotated by no one
 				existing.Annotations = map[string]string{}
 			}
 			existing.Annotations[AnnotationURL] = spec.URL
-			if _, err := s.Client.CoreV1().Secrets(spec.Namespace).Update(ctx, existing, metav1.UpdateOptions{}); err != nil {
+			if mac != "" {
+				existing.Data[KeyHashMAC] = []byte(mac) // Data holds the password
+			}
+			updated, err := s.Client.CoreV1().Secrets(spec.Namespace).Update(ctx, existing, metav1.UpdateOptions{})
+			if err != nil {
 				return Credential{}, fmt.Errorf("update secret %s/%s: %w", spec.Namespace, spec.SecretName, err)
 			}
-			cred.URL = spec.URL
+			cred = fromSecret(updated)
 		}
 		return cred, nil
 	case apierrors.IsNotFound(err):
@@ -265,8 +279,16 @@ func toSecret(spec Spec, pw string, now time.Time) *corev1.Secret {
 			},
 		},
 		Type: corev1.SecretTypeOpaque,
-		Data: map[string][]byte{spec.UsernameKey: []byte(spec.Username), spec.PasswordKey: []byte(pw)},
+		Data: secretData(spec, pw),
 	}
+}
+
+func secretData(spec Spec, pw string) map[string][]byte {
+	data := map[string][]byte{spec.UsernameKey: []byte(spec.Username), spec.PasswordKey: []byte(pw)}
+	if mac := macFor(spec.Hash, pw); mac != "" {
+		data[KeyHashMAC] = []byte(mac)
+	}
+	return data
 }
 
 func fromSecret(s *corev1.Secret) Credential {
@@ -278,6 +300,7 @@ func fromSecret(s *corev1.Secret) Credential {
 		Password:  string(s.Data[s.Annotations[AnnotationPassKey]]),
 		CreatedAt: created,
 		Revision:  s.ResourceVersion,
+		hashMAC:   validMAC(s.Data[KeyHashMAC]),
 	}
 }
 

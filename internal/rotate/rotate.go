@@ -131,12 +131,27 @@ func (r *Rotator) Rotate(ctx context.Context, o Options, printer *ui.Printer) (c
 		Username: string(sec.Data[userKey]), URL: e.URL,
 		Length: profile.DefaultLength, Digits: profile.DefaultDigits, Symbols: profile.DefaultSymbols,
 	}
+	// A chart that takes a hash gets it made before the password is
+	// stored, so the Secret keeps its MAC with it (credentials.Hash): the
+	// next `up` reuses the hash without a bcrypt check.
+	hash := ""
+	if len(e.BcryptPaths) > 0 {
+		if provided == "" {
+			if provided, err = credentials.Generate(spec); err != nil {
+				return credentials.Credential{}, err
+			}
+		}
+		if hash, err = credentials.Bcrypt(provided); err != nil {
+			return credentials.Credential{}, err
+		}
+		spec.Hash = &credentials.Hash{Password: provided, Bcrypt: hash}
+	}
 	cred, err := store.Rotate(ctx, spec, provided)
 	if err != nil {
 		return credentials.Credential{}, err
 	}
 	printer.Infof("%s: new password stored in secret %s/%s", e.Component, e.Namespace, e.Secret)
-	objs, err := r.applyToRelease(ctx, e, cred, o.Timeout, printer)
+	objs, err := r.applyToRelease(ctx, e, cred, hash, o.Timeout, printer)
 	if err != nil {
 		return cred, err
 	}
@@ -184,8 +199,8 @@ func (r *Rotator) entry(ctx context.Context, component string) (inventory.Entry,
 // applyToRelease puts the new password into the component's release when
 // its chart takes a hash of it (a Helm upgrade with the same chart and the
 // hash, and the password's mtime, at the inventory's values paths), and
-// returns the release's objects.
-func (r *Rotator) applyToRelease(ctx context.Context, e inventory.Entry, cred credentials.Credential, timeout time.Duration, printer *ui.Printer) ([]kube.Ref, error) {
+// returns the release's objects. hash is the new password's.
+func (r *Rotator) applyToRelease(ctx context.Context, e inventory.Entry, cred credentials.Credential, hash string, timeout time.Duration, printer *ui.Printer) ([]kube.Ref, error) {
 	mgr, err := r.Releases(e.Namespace)
 	if err != nil {
 		return nil, err
@@ -196,10 +211,6 @@ func (r *Rotator) applyToRelease(ctx context.Context, e inventory.Entry, cred cr
 			return nil, fmt.Errorf("%s: read release %s: %v", e.Component, e.Release, err)
 		}
 		return release.ParseObjects(info.Manifest, e.Namespace), nil
-	}
-	hash, err := credentials.Bcrypt(cred.Password)
-	if err != nil {
-		return nil, err
 	}
 	res, err := mgr.Reapply(ctx, e.Release, timeout, func(v map[string]any) {
 		for _, p := range e.BcryptPaths {
