@@ -133,8 +133,8 @@ func (s *Store) Ensure(ctx context.Context, spec Spec, provided string, dryRun b
 				existing.Annotations = map[string]string{}
 			}
 			existing.Annotations[AnnotationURL] = spec.URL
-			if mac != "" {
-				existing.Data[KeyHashMAC] = []byte(mac) // Data holds the password
+			if mac != "" { // so Data holds the password: not nil
+				existing.Data[KeyHashMAC] = []byte(mac)
 			}
 			updated, err := s.Client.CoreV1().Secrets(spec.Namespace).Update(ctx, existing, metav1.UpdateOptions{})
 			if err != nil {

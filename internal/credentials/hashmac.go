@@ -41,7 +41,7 @@ func hashMAC(password, bcrypt string) string {
 // macFor returns what to store under KeyHashMAC for a Secret holding
 // password: the MAC of h when h was made for that password, else "".
 func macFor(h *Hash, password string) string {
-	if h == nil || h.Bcrypt == "" || h.Password != password {
+	if h == nil || h.Bcrypt == "" || password == "" || h.Password != password {
 		return ""
 	}
 	return hashMAC(password, h.Bcrypt)

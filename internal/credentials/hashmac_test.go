@@ -157,3 +157,23 @@ func TestRotateKeepsTheNewHashesMAC(t *testing.T) {
 		t.Error("a stale MAC was kept")
 	}
 }
+
+// TestNoMACForAnEmptyPassword: a Secret slipway labelled whose password
+// is gone (edited by hand) gets no MAC, and Ensure does not fail on it.
+func TestNoMACForAnEmptyPassword(t *testing.T) {
+	ctx := context.Background()
+	c := fake.NewClientset()
+	s := &Store{Client: c, Now: clock}
+	if _, err := s.Ensure(ctx, argoSpec(nil), "pw", false); err != nil {
+		t.Fatal(err)
+	}
+	sec, _ := c.CoreV1().Secrets("argocd").Get(ctx, "argocd-admin-credentials", metav1.GetOptions{})
+	sec.Data = nil
+	if _, err := c.CoreV1().Secrets("argocd").Update(ctx, sec, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cred, err := s.Ensure(ctx, argoSpec(&Hash{Password: "", Bcrypt: "$2a$10$h"}), "", false)
+	if err != nil || cred.Vouches("$2a$10$h") {
+		t.Fatalf("vouches %v, %v", cred.Vouches("$2a$10$h"), err)
+	}
+}
