@@ -170,6 +170,9 @@ func decodeStored(data []byte) (*storedRelease, error) {
 			return nil, err
 		}
 	}
+	if pruned := pruneChart(b); pruned != nil {
+		b = pruned
+	}
 	var r storedRelease
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("release data is not a release: %w", err)
