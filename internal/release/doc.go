@@ -12,4 +12,10 @@
 // conflict check is fetched at once (prefetch.go), and objects are created
 // or updated in a few stages instead of one kind or object after the
 // other (kubeclient.go).
+//
+// Two reads skip what Helm's SDK would decode in full (issue 18): Get
+// decodes only a release's latest revision, without the chart's templates
+// and files (latest.go, prune.go), and LoadMeta reads a chart's
+// Chart.yaml alone (meta.go). Helm's own code still reads whole what it
+// applies.
 package release
