@@ -60,6 +60,7 @@ func newManager(getter genericclioptions.RESTClientGetter, namespace string, log
 		return nil, fmt.Errorf("helm init for namespace %s: %w", namespace, err)
 	}
 	cfg.KubeClient = kubeClient{Interface: cfg.KubeClient, prefetch: pf}
+	cfg.Releases.Driver = withFastEncoding(cfg.Releases.Driver, getter, namespace) // storage.go
 	return &Manager{cfg: cfg, namespace: namespace, prefetch: pf}, nil
 }
 
