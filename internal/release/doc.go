@@ -11,5 +11,6 @@
 // links are shortened here without changing what Helm decides: its
 // conflict check is fetched at once (prefetch.go), and objects are created
 // or updated in a few stages instead of one kind or object after the
-// other (kubeclient.go).
+// other, the CRDs beside them (kubeclient.go). Releases are stored as
+// Helm stores them, at a faster gzip level (storage.go).
 package release
