@@ -76,6 +76,9 @@ func newManager(getter genericclioptions.RESTClientGetter, namespace string, log
 		})
 	}
 	cfg.KubeClient = kubeClient{Interface: cfg.KubeClient, prefetch: pf}
+	if m.secrets != nil {
+		cfg.Releases.Driver = withFastEncoding(cfg.Releases.Driver, m.secrets) // storage.go
+	}
 	return m, nil
 }
 
