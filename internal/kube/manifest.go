@@ -1,6 +1,25 @@
 package kube
 
-import "strings"
+import (
+	"strings"
+
+	"sigs.k8s.io/yaml"
+)
+
+// DecodeHead reads which object one document of a rendered manifest is
+// into a T: from its head alone (ManifestHead) when that parses and
+// complete says it is enough, else from the whole document. ok is false
+// when neither does: comments only, or not an object.
+func DecodeHead[T any](doc string, complete func(*T) bool) (v T, ok bool) {
+	if h, cut := ManifestHead(doc); cut && yaml.Unmarshal([]byte(h), &v) == nil && complete(&v) {
+		return v, true
+	}
+	var whole T
+	if err := yaml.Unmarshal([]byte(doc), &whole); err != nil || !complete(&whole) {
+		return whole, false
+	}
+	return whole, true
+}
 
 // ManifestHead cuts one YAML document of a rendered manifest down to its
 // top-level apiVersion, kind and metadata, so that which object it is can

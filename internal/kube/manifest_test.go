@@ -121,6 +121,31 @@ func TestManifestHeadRefusesOtherStyles(t *testing.T) {
 	}
 }
 
+// DecodeHead falls back to the whole document when the head is refused
+// or does not say enough, and reports a document that names nothing.
+func TestDecodeHead(t *testing.T) {
+	named := func(id *manifestID) bool { return id.Kind != "" && id.Metadata.Name != "" }
+	for _, tc := range []struct {
+		doc      string
+		ok       bool
+		kind, nm string
+	}{
+		{"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  a: b\n", true, "ConfigMap", "cm"},
+		// flow style: ManifestHead refuses it, the full parse reads it
+		{`{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}}`, true, "Secret", "s"},
+		// the name is an alias of an anchor outside the head: the head
+		// alone does not parse, the whole document does
+		{"apiVersion: v1\nkind: ConfigMap\ndata:\n  a: &n cm2\nmetadata:\n  name: *n\n", true, "ConfigMap", "cm2"},
+		{"# only a comment\n", false, "", ""},
+		{"apiVersion: v1\nkind: ConfigMap\n", false, "ConfigMap", ""},
+	} {
+		got, ok := DecodeHead(tc.doc, named)
+		if ok != tc.ok || got.Kind != tc.kind || got.Metadata.Name != tc.nm {
+			t.Errorf("DecodeHead(%q) = %+v, %v; want kind %q name %q, %v", tc.doc, got, ok, tc.kind, tc.nm, tc.ok)
+		}
+	}
+}
+
 // FuzzManifestHead: whenever the head is taken and names an object, the
 // whole document, if it parses, names the same one.
 func FuzzManifestHead(f *testing.F) {

@@ -45,6 +45,12 @@ type manifestDoc struct {
 	} `json:"spec"`
 }
 
+// kindHead is what Workloads reads of a document to decide whether to
+// read it whole.
+type kindHead struct {
+	Kind string `json:"kind"`
+}
+
 // Workloads lists the long-running workloads (Deployment, StatefulSet,
 // DaemonSet, ReplicaSet, bare Pod) in a rendered manifest; objects without
 // a namespace get ns. Hooks and Jobs are left out: they finish, so they do
@@ -55,17 +61,12 @@ func Workloads(manifest, ns string) ([]Workload, error) {
 		if strings.TrimSpace(raw) == "" {
 			continue
 		}
-		var head struct {
-			Kind string `json:"kind"`
-		}
 		// The kind from the document's head alone when it has one:
 		// parsing every CRD schema to learn its kind was most of a no-op
 		// up's preflight (kube.ManifestHead).
-		if h, ok := kube.ManifestHead(raw); !ok || yaml.Unmarshal([]byte(h), &head) != nil || head.Kind == "" {
-			head.Kind = ""
-			if err := yaml.Unmarshal([]byte(raw), &head); err != nil || head.Kind == "" {
-				continue // comments only, or not an object: nothing to count
-			}
+		head, ok := kube.DecodeHead(raw, func(h *kindHead) bool { return h.Kind != "" })
+		if !ok {
+			continue // comments only, or not an object: nothing to count
 		}
 		var pod corev1.PodSpec
 		var doc manifestDoc

@@ -13,7 +13,6 @@ import (
 	"helm.sh/helm/v4/pkg/chart/common"
 	helmkube "helm.sh/helm/v4/pkg/kube"
 	rspb "helm.sh/helm/v4/pkg/release/v1"
-	"sigs.k8s.io/yaml"
 )
 
 // Render renders a release without a cluster (client-only dry run), for
@@ -60,27 +59,27 @@ func Render(ctx context.Context, s Spec, kubeVersion string) (Result, error) {
 	return res, nil
 }
 
+// objectHead is what ParseObjects reads of each document.
+type objectHead struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Metadata   struct {
+		Name      string `json:"name"`
+		Namespace string `json:"namespace"`
+	} `json:"metadata"`
+}
+
 // ParseObjects lists the resources in a rendered manifest. Objects with no
 // namespace get ns; for cluster-scoped kinds the caller's REST mapper
 // decides that the namespace does not apply.
 func ParseObjects(manifest, ns string) []kube.Ref {
 	var out []kube.Ref
 	for _, doc := range strings.Split(manifest, "\n---") {
-		var head struct {
-			APIVersion string `json:"apiVersion"`
-			Kind       string `json:"kind"`
-			Metadata   struct {
-				Name      string `json:"name"`
-				Namespace string `json:"namespace"`
-			} `json:"metadata"`
-		}
 		// The head alone, when it says which object this is (most of a
 		// chart's manifest is CRD schemas: see kube.ManifestHead).
-		if h, ok := kube.ManifestHead(doc); !ok || yaml.Unmarshal([]byte(h), &head) != nil || head.Kind == "" || head.Metadata.Name == "" {
-			head.APIVersion, head.Kind, head.Metadata.Name, head.Metadata.Namespace = "", "", "", ""
-			if err := yaml.Unmarshal([]byte(doc), &head); err != nil || head.Kind == "" || head.Metadata.Name == "" {
-				continue
-			}
+		head, ok := kube.DecodeHead(doc, func(h *objectHead) bool { return h.Kind != "" && h.Metadata.Name != "" })
+		if !ok {
+			continue
 		}
 		o := kube.Ref{Kind: head.Kind, Name: head.Metadata.Name, Namespace: head.Metadata.Namespace, Version: head.APIVersion}
 		if g, v, ok := strings.Cut(head.APIVersion, "/"); ok {
