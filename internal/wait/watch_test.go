@@ -10,6 +10,7 @@ import (
 	"github.com/slipway-dev/slipway/internal/kube"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -44,6 +45,40 @@ func (r *requests) get(key string) int {
 	return r.n[key]
 }
 
+// countWatches makes dyn's watches count in r once they are registered
+// with its tracker (the default reactor's work, done here so the count
+// comes after it).
+func (r *requests) countWatches(dyn *dynamicfake.FakeDynamicClient) {
+	dyn.PrependWatchReactor("*", func(a k8stesting.Action) (bool, watch.Interface, error) {
+		var opts metav1.ListOptions
+		if wa, ok := a.(k8stesting.WatchActionImpl); ok {
+			opts = wa.ListOptions
+		}
+		wi, err := dyn.Tracker().Watch(a.GetResource(), a.GetNamespace(), opts)
+		if err != nil {
+			return true, nil, err
+		}
+		r.count(a)
+		return true, wi, nil
+	})
+}
+
+// watching returns once n watches of resource are registered. The fake
+// tracker sends a change only to the watches registered when it is made
+// and replays no delete to a later one, so a test that changes objects
+// before the informer's watch is in place waits for an event that never
+// comes; it fails the test after 20 s (a hang, not a timing check).
+func (r *requests) watching(t *testing.T, resource string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for r.get("watch "+resource) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d watches of %s, want %d", r.get("watch "+resource), resource, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // watchWaiter serves objs (Deployments, Services, Pods) from a fake
 // dynamic client that counts its requests.
 func watchWaiter(objs ...runtime.Object) (*Waiter, *dynamicfake.FakeDynamicClient, *requests) {
@@ -54,10 +89,7 @@ func watchWaiter(objs ...runtime.Object) (*Waiter, *dynamicfake.FakeDynamicClien
 	}, objs...)
 	reqs := &requests{n: map[string]int{}}
 	dyn.PrependReactor("*", "*", reqs.count)
-	dyn.PrependWatchReactor("*", func(a k8stesting.Action) (bool, watch.Interface, error) {
-		reqs.count(a)
-		return false, nil, nil
-	})
+	reqs.countWatches(dyn)
 	return &Waiter{Dynamic: dyn, Client: fake.NewClientset(), Mapper: newMapper(), Interval: time.Hour}, dyn, reqs
 }
 
@@ -132,6 +164,7 @@ func TestWaitFollowsTheWatch(t *testing.T) {
 	events2, result2 := waitAsync(t, w, Target{Component: "other", Objects: []kube.Ref{webRef}})
 	until(t, events, "Updated: 0/1")
 	until(t, events2, "Updated: 0/1")
+	reqs.watching(t, "deployments", 1)
 	updateDeployment(t, dyn, deployment(true))
 	for _, r := range []<-chan error{result, result2} {
 		if err := <-r; err != nil {
@@ -173,6 +206,7 @@ func TestWaitResumesADroppedWatch(t *testing.T) {
 	if rv := <-resumed; rv != "7" {
 		t.Errorf("the watch resumed from resourceVersion %q, want 7", rv)
 	}
+	reqs.watching(t, "deployments", 1)
 	updateDeployment(t, dyn, deployment(true))
 	if err := <-result; err != nil {
 		t.Fatal(err)
@@ -214,9 +248,10 @@ func TestWaitRelistsOn410Gone(t *testing.T) {
 // TestWaitSeesDeleteAndRecreate: an object deleted while waited on is
 // "not created yet" until it is back, and judged as it comes back.
 func TestWaitSeesDeleteAndRecreate(t *testing.T) {
-	w, dyn, _ := watchWaiter(deployment(false))
+	w, dyn, reqs := watchWaiter(deployment(false))
 	events, result := waitAsync(t, w, Target{Component: "web", Objects: []kube.Ref{webRef}})
 	until(t, events, "Updated: 0/1")
+	reqs.watching(t, "deployments", 1)
 	if err := dyn.Tracker().Delete(deployments, "app", "web"); err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +274,7 @@ func TestWaitSeesDeleteAndRecreate(t *testing.T) {
 func TestWaitJudgesWhatARelistBrings(t *testing.T) {
 	old := deployment(false)
 	old.SetUID("old")
-	w, dyn, _ := watchWaiter(old)
+	w, dyn, reqs := watchWaiter(old)
 	first := watch.NewRaceFreeFake()
 	calls := 0
 	dyn.PrependWatchReactor("deployments", func(k8stesting.Action) (bool, watch.Interface, error) {
@@ -265,6 +300,7 @@ func TestWaitJudgesWhatARelistBrings(t *testing.T) {
 	gone := apierrors.NewResourceExpired("too old resource version")
 	first.Error(&gone.ErrStatus)
 	until(t, events, "Replicas: 1/2")
+	reqs.watching(t, "deployments", 1)
 	w.watches.mu.Lock()
 	inf := w.watches.m[watchKey{gvr: deployments, namespace: "app"}]
 	w.watches.mu.Unlock()
@@ -310,6 +346,8 @@ func TestWaitOnCustomResourcesWithoutStatus(t *testing.T) {
 		{Group: "traefik.io", Version: "v1alpha1", Resource: "middlewares"}: "MiddlewareList",
 		widgets: "WidgetList",
 	}, mw, widget, crd("middlewares.traefik.io", false), crd("widgets.example.com", true))
+	reqs := &requests{n: map[string]int{}}
+	reqs.countWatches(dyn)
 	w := &Waiter{Dynamic: dyn, Client: fake.NewClientset(), Mapper: staticMapper{m}, Interval: time.Hour}
 	events, result := waitAsync(t, w, Target{Component: "c", Objects: []kube.Ref{mwRef, widgetRef}})
 	for ev := range events {
@@ -317,6 +355,7 @@ func TestWaitOnCustomResourcesWithoutStatus(t *testing.T) {
 			break
 		}
 	}
+	reqs.watching(t, "widgets", 1)
 	widget.Object["status"] = map[string]any{"observedGeneration": int64(1)}
 	if err := dyn.Tracker().Update(widgets, widget, "app"); err != nil {
 		t.Fatal(err)
