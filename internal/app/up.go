@@ -85,10 +85,12 @@ releases with the Helm SDK (independent components in parallel, in "needs"
 order), waits for every resource to be ready, and prints the URLs and admin
 credentials. Re-running it is safe: passwords are never rotated.
 
-A component starts when the components it needs are Ready, or as soon as
-they are installed when their profile says "dependentsStart: installed"
-(default@1.1.0 and later: Jenkins and Argo CD install while Traefik's pod starts;
-ingress-nginx's dependents wait for its admission webhook to be Ready).
+A component starts when the components it needs are Ready; as soon as
+they are installed when their profile says "dependentsStart: installed";
+or with them when it says "started" (default@1.5.0 and minimal@1.3.0:
+Jenkins, the registry and Argo CD install at the same time as Traefik,
+whose IngressClass they only name; ingress-nginx's dependents wait for its
+admission webhook to be Ready).
 
 Before installing, preflight checks that every chart supports the
 cluster's Kubernetes version, that the nodes can allocate the memory the

@@ -15,10 +15,10 @@ var errNotReady = errors.New("is not ready")
 // schedule runs every release of the plan as soon as the releases it
 // needs let it start, so the total time follows the depth of the needs
 // graph rather than the number of components. A release's gate opens for
-// its dependents when run returns nil (it is Ready), or earlier, when run
-// calls installed and the release says dependentsStart: installed. A
-// release whose need never opens is not run: skip is called with that
-// need instead.
+// its dependents when run returns nil (it is Ready); earlier, when run
+// calls installed and the release says dependentsStart: installed; or as
+// run is called, when it says dependentsStart: started. A release whose
+// need never opens is not run: skip is called with that need instead.
 //
 // schedule knows nothing of Helm or the cluster: run does the work, so
 // the order can be unit-tested with a fake.
@@ -41,8 +41,11 @@ func schedule(releases []plan.Release, run func(rel plan.Release, installed func
 					return
 				}
 			}
+			if g.when == profile.StartWithIt {
+				g.open(nil)
+			}
 			installed := func() {
-				if g.onApply {
+				if g.when == profile.StartWhenInstalled {
 					g.open(nil)
 				}
 			}
@@ -72,23 +75,19 @@ func (s skipped) Error() string {
 // gate lets the releases that need a component start. It opens once:
 // with nil when they may start, with an error when they never will.
 type gate struct {
-	ch      chan struct{}
-	once    sync.Once
-	err     error
-	onApply bool // open when the release is applied, not when it is Ready
+	ch   chan struct{}
+	once sync.Once
+	err  error
+	when string // the release's dependentsStart: "" (Ready), installed or started
 }
 
 func newGates(releases []plan.Release) map[string]*gate {
 	gates := map[string]*gate{}
 	for _, rel := range releases {
-		gates[rel.Component] = &gate{ch: make(chan struct{}), onApply: opensOnInstall(rel)}
+		gates[rel.Component] = &gate{ch: make(chan struct{}), when: rel.DependentsStart}
 	}
 	return gates
 }
-
-// opensOnInstall reports whether rel lets its dependents start once it is
-// applied (dependentsStart: installed) rather than once it is Ready.
-func opensOnInstall(rel plan.Release) bool { return rel.DependentsStart == profile.StartWhenInstalled }
 
 func (g *gate) open(err error) {
 	g.once.Do(func() {
@@ -103,19 +102,22 @@ func (g *gate) wait() error {
 }
 
 // startsAfter says what a queued release waits for, e.g.
-// ", starts when traefik is installed".
+// ", starts when traefik is installed". A need that lets its dependents
+// start with it (dependentsStart: started) is not waited for.
 func startsAfter(rel plan.Release, releases []plan.Release) string {
-	onApply := map[string]bool{}
+	when := map[string]string{}
 	for _, r := range releases {
-		onApply[r.Component] = opensOnInstall(r)
+		when[r.Component] = r.DependentsStart
 	}
 	var after []string
 	for _, n := range rel.Needs {
-		when := "Ready"
-		if onApply[n] {
-			when = "installed"
+		switch when[n] {
+		case profile.StartWithIt:
+		case profile.StartWhenInstalled:
+			after = append(after, n+" is installed")
+		default:
+			after = append(after, n+" is Ready")
 		}
-		after = append(after, n+" is "+when)
 	}
 	if len(after) == 0 {
 		return ""

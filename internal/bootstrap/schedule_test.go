@@ -92,6 +92,55 @@ func TestScheduleNeeds(t *testing.T) {
 	}
 }
 
+// TestScheduleStartsWithIt: a need that says dependentsStart: started
+// lets its dependents start as it starts, before it is applied, and its
+// failure is its own; but one that never starts (its own need failed)
+// still holds its dependents back.
+func TestScheduleStartsWithIt(t *testing.T) {
+	var rec recorder
+	ingress := rel("ingress")
+	ingress.DependentsStart = profile.StartWithIt
+	ciStarted := make(chan struct{})
+	boom := errors.New("ingress: install failed")
+	releases := []plan.Release{rel("ci", "ingress"), ingress}
+	results := schedule(releases, func(r plan.Release, installed func()) error {
+		rec.add(r.Component + " start")
+		switch r.Component {
+		case "ingress":
+			// Neither applied nor Ready until ci has started.
+			within(t, ciStarted, "ci starting before ingress is applied")
+			return boom
+		case "ci":
+			close(ciStarted)
+		}
+		return nil
+	}, func(plan.Release, string) { t.Error("nothing should be skipped") })
+	if !errors.Is(results["ingress"], boom) || results["ci"] != nil {
+		t.Errorf("results %v: want ingress's failure and ci done", results)
+	}
+
+	base := rel("base")
+	mid := rel("mid", "base")
+	mid.DependentsStart = profile.StartWithIt
+	releases = []plan.Release{rel("leaf", "mid"), mid, base}
+	var mu sync.Mutex
+	skips := map[string]string{}
+	results = schedule(releases, func(r plan.Release, installed func()) error {
+		if r.Component == "base" {
+			return errors.New("base: install failed")
+		}
+		t.Errorf("%s ran: want it skipped", r.Component)
+		return nil
+	}, func(r plan.Release, need string) {
+		mu.Lock()
+		skips[r.Component] = need
+		mu.Unlock()
+	})
+	if len(skips) != 2 || skips["mid"] != "base" || skips["leaf"] != "mid" || results["leaf"] == nil {
+		t.Errorf("skipped %v, results %v: want mid skipped for base and leaf for mid", skips, results)
+	}
+}
+
 // TestScheduleSkipsDependentsOfAFailure: a failed release's dependents,
 // direct and transitive, are skipped with the need that blocked them, and
 // independent releases still run.
@@ -129,7 +178,9 @@ func TestScheduleSkipsDependentsOfAFailure(t *testing.T) {
 func TestStartsAfter(t *testing.T) {
 	ingress := rel("ingress")
 	ingress.DependentsStart = profile.StartWhenInstalled
-	releases := []plan.Release{ingress, rel("ci", "ingress"), rel("gitops", "ingress", "ci")}
+	names := rel("names")
+	names.DependentsStart = profile.StartWithIt
+	releases := []plan.Release{ingress, rel("ci", "ingress"), rel("gitops", "ingress", "ci"), names, rel("app", "names"), rel("web", "names", "ci")}
 	for _, tc := range []struct {
 		rel  plan.Release
 		want string
@@ -137,6 +188,8 @@ func TestStartsAfter(t *testing.T) {
 		{releases[0], ""},
 		{releases[1], ", starts when ingress is installed"},
 		{releases[2], ", starts when ingress is installed and ci is Ready"},
+		{releases[4], ""}, // starts with names: nothing to wait for
+		{releases[5], ", starts when ci is Ready"},
 	} {
 		if got := startsAfter(tc.rel, releases); got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.rel.Component, got, tc.want)

@@ -56,6 +56,11 @@ func TestShippedProfilesGolden(t *testing.T) {
 		// registry unless --registry names one.
 		{"minimal-1.2.0", "minimal@1.2.0", nil, "", nil, UserRegistry{}},
 		{"minimal-1.2.0-own-registry", "minimal@1.2.0", nil, "", nil, UserRegistry{Ref: "registry.local:5000/team"}},
+		// default 1.5.0 and minimal 1.3.0: Traefik's dependents start with
+		// it (dependentsStart: started); nginx's still wait until Ready.
+		{"default-1.5.0", "default@1.5.0", nil, "", nil, UserRegistry{}},
+		{"default-1.5.0-flux-nginx", "default@1.5.0", map[string]string{"gitops": "flux", "ingress": "nginx"}, "", nil, UserRegistry{}},
+		{"minimal-1.3.0", "minimal@1.3.0", nil, "", nil, UserRegistry{}},
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {

@@ -54,7 +54,8 @@ type Release struct {
 	Chart     Chart    `json:"chart"`
 	Needs     []string `json:"needs,omitempty"`
 	// DependentsStart is "installed" when the releases that need this one
-	// may start once it is applied, without waiting for it to be Ready.
+	// may start once it is applied, without waiting for it to be Ready,
+	// and "started" when they start with it.
 	DependentsStart string         `json:"dependentsStart,omitempty"`
 	Host            string         `json:"host,omitempty"`
 	URL             string         `json:"url,omitempty"`
@@ -107,7 +108,7 @@ func Build(in Input) (*Plan, error) {
 			continue
 		}
 		r := Release{Component: c.Name, Namespace: c.Namespace, Name: c.Release, Chart: chart, Warning: c.Warning}
-		if c.DependentsStart == profile.StartWhenInstalled {
+		if c.DependentsStart == profile.StartWhenInstalled || c.DependentsStart == profile.StartWithIt {
 			r.DependentsStart = c.DependentsStart
 		}
 		r.Generated = c.Secrets

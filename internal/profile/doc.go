@@ -17,7 +17,7 @@
 //	  namespace: jenkins
 //	  release: jenkins     # default: name
 //	  needs: [ingress]     # component or group names
-//	  dependentsStart: ready   # or installed: dependents start once this is applied
+//	  dependentsStart: ready   # or installed: dependents start once this is applied; or started: with it
 //	  values: {...}        # default Helm values
 //	  host: {prefix: jenkins, paths: [controller.ingress.hostName], classPaths: [controller.ingress.ingressClassName]}
 //	  # host.urlPaths: [controller.jenkinsUrl] receive the printed URL, http://<hostname>

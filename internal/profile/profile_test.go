@@ -13,7 +13,7 @@ import (
 func TestDecodeInvalid(t *testing.T) {
 	cases := map[string]string{
 		"invalid-unknown-field.yaml":    `invalid profile: testdata/invalid-unknown-field.yaml:9: components[0].namespce: unknown field "namespce", did you mean "namespace"? (known: name, group, option, ingressClass, chart, namespace, release, needs, dependentsStart, values, host, credentials, secrets, warning, enabledBy, registry, pipeline)`,
-		"invalid-dependents-start.yaml": `invalid profile: testdata/invalid-dependents-start.yaml:10: components[0].dependentsStart: "applied" is not a choice: ready (the default: dependents wait until it is Ready) or installed (dependents start once its release is applied)`,
+		"invalid-dependents-start.yaml": `invalid profile: testdata/invalid-dependents-start.yaml:10: components[0].dependentsStart: "applied" is not a choice: ready (the default: dependents wait until it is Ready), installed (dependents start once its release is applied) or started (dependents start with it)`,
 		"invalid-secrets.yaml": `invalid profile: 6 problems:
   testdata/invalid-secrets.yaml:17: components[0].secrets[0].length: 8 is too short: at least 16
   testdata/invalid-secrets.yaml:18: components[0].secrets[1].name: secret "agent-redis" is listed twice

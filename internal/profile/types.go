@@ -34,12 +34,14 @@ type Component struct {
 	Release      string   `json:"release,omitempty" yaml:"release"`
 	Needs        []string `json:"needs,omitempty" yaml:"needs"`
 	// DependentsStart says when the components that need this one may
-	// start: "ready" (the default: once its workloads are Ready) or
-	// "installed" (once its release is applied). "installed" suits a
-	// component others only refer to by name, such as an ingress
-	// controller whose IngressClass their Ingresses name; keep "ready"
-	// when dependents call it while installing (an admission webhook) or
-	// use what it installs (CRDs its controller registers).
+	// start: "ready" (the default: once its workloads are Ready),
+	// "installed" (once its release is applied) or "started" (with it).
+	// "started" suits a component others only refer to by name, such as
+	// an ingress controller whose IngressClass their Ingresses name: the
+	// need then only orders the plan and carries the name. "installed"
+	// suits one whose objects must exist first; keep "ready" when
+	// dependents call it while installing (an admission webhook) or use
+	// what it installs (CRDs its controller registers).
 	DependentsStart string         `json:"dependentsStart,omitempty" yaml:"dependentsStart"`
 	Values          map[string]any `json:"values,omitempty" yaml:"values"`
 	Host            *Host          `json:"host,omitempty" yaml:"host"`
@@ -98,6 +100,7 @@ type Requests struct {
 const (
 	StartWhenReady     = "ready"
 	StartWhenInstalled = "installed"
+	StartWithIt        = "started"
 )
 
 // EnabledByFlags are the values EnabledBy accepts.

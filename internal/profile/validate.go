@@ -101,8 +101,8 @@ func (p *Profile) Validate() error {
 		if c.EnabledBy != "" && !slices.Contains(EnabledByFlags, c.EnabledBy) {
 			add(f+".enabledBy", "%q is not a flag a component can depend on (%s)", c.EnabledBy, strings.Join(EnabledByFlags, ", "))
 		}
-		if c.DependentsStart != "" && c.DependentsStart != StartWhenReady && c.DependentsStart != StartWhenInstalled {
-			add(f+".dependentsStart", "%q is not a choice: %s (the default: dependents wait until it is Ready) or %s (dependents start once its release is applied)", c.DependentsStart, StartWhenReady, StartWhenInstalled)
+		if c.DependentsStart != "" && c.DependentsStart != StartWhenReady && c.DependentsStart != StartWhenInstalled && c.DependentsStart != StartWithIt {
+			add(f+".dependentsStart", "%q is not a choice: %s (the default: dependents wait until it is Ready), %s (dependents start once its release is applied) or %s (dependents start with it)", c.DependentsStart, StartWhenReady, StartWhenInstalled, StartWithIt)
 		}
 		if c.IngressClass != "" && c.Group != "ingress" {
 			add(f+".ingressClass", "only components of group ingress provide an ingress class")
