@@ -2,17 +2,35 @@ package release
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	chartv2 "helm.sh/helm/v4/pkg/chart/v2"
 	helmkube "helm.sh/helm/v4/pkg/kube"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // crdEstablishTimeout is how long an install waits for its chart's CRDs
 // to be served, as Helm's own install does.
 const crdEstablishTimeout = 60 * time.Second
+
+// crdStallWait is how long an install waits for its CRDs before it looks
+// for stalled ones (see nudgeStalledCRDs). The API server establishes a
+// CRD milliseconds after accepting its names, 5 s after when it runs as
+// several replicas.
+const crdStallWait = 10 * time.Second
+
+var crdResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+
+// nudgeAnnotation is set on a stalled CRD and removed at once: the two
+// updates are what makes the API server establish it.
+const nudgeAnnotation = "slipway.dev/establish"
 
 // installCRDs applies the CRDs of ch's crds/ directory, all at once, and
 // waits until they are served; the install then skips them. Helm applies
@@ -24,7 +42,7 @@ const crdEstablishTimeout = 60 * time.Second
 // It returns false when it leaves the CRDs to Helm: when there are none,
 // and when a subchart has some (Helm installs those only if the subchart
 // is enabled, which it decides from the values as it installs).
-func (m *Manager) installCRDs(ch *chartv2.Chart) (bool, error) {
+func (m *Manager) installCRDs(ctx context.Context, ch *chartv2.Chart) (bool, error) {
 	for _, dep := range ch.Dependencies() {
 		if len(dep.CRDObjects()) > 0 {
 			return false, nil
@@ -56,8 +74,13 @@ func (m *Manager) installCRDs(ch *chartv2.Chart) (bool, error) {
 	if err != nil {
 		return true, fmt.Errorf("unable to get waiter: %w", err)
 	}
-	if err := waiter.Wait(all, crdEstablishTimeout); err != nil {
-		return true, err
+	if err := waiter.Wait(all, crdStallWait); err != nil {
+		if _, nerr := m.nudgeStalledCRDs(ctx, all); nerr != nil {
+			return true, errors.Join(err, nerr)
+		}
+		if err := waiter.Wait(all, crdEstablishTimeout-crdStallWait); err != nil {
+			return true, err
+		}
 	}
 	if m.cfg.RESTClientGetter != nil {
 		if mapper, err := m.cfg.RESTClientGetter.ToRESTMapper(); err == nil {
@@ -67,4 +90,65 @@ func (m *Manager) installCRDs(ch *chartv2.Chart) (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// nudgeStalledCRDs makes the API server establish the CRDs of crds (ones
+// this install applied) that it never will by itself, and returns their
+// names. The API server establishes a CRD when its informer sees an
+// update of it with the names accepted and not yet Established; one it
+// was stopped between those two status writes comes back from the
+// restart's list as an add, which it does not act on, so the CRD stays
+// "Installing" until something updates it (kube-apiserver's
+// apiextensions crdHandler; found by TestFaultAPIServerOutage, where up
+// then failed after its 60 s wait, twice). Setting and removing an
+// annotation is that update and leaves the CRD as it was.
+func (m *Manager) nudgeStalledCRDs(ctx context.Context, crds helmkube.ResourceList) ([]string, error) {
+	if m.dynamic == nil {
+		return nil, nil
+	}
+	client, err := m.dynamic()
+	if err != nil {
+		return nil, err
+	}
+	var nudged []string
+	var errs []error
+	for _, info := range crds {
+		c := client.Resource(crdResource)
+		u, err := c.Get(ctx, info.Name, metav1.GetOptions{})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if !stalledCRD(u) {
+			continue
+		}
+		for _, value := range []string{`"` + time.Now().UTC().Format(time.RFC3339Nano) + `"`, "null"} {
+			patch := []byte(`{"metadata":{"annotations":{"` + nudgeAnnotation + `":` + value + `}}}`)
+			if _, err = c.Patch(ctx, info.Name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: FieldManager}); err != nil {
+				break
+			}
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		nudged = append(nudged, info.Name)
+	}
+	return nudged, errors.Join(errs...)
+}
+
+// stalledCRD reports whether u, a CRD, has its names accepted and is not
+// Established: the state the API server leaves it in when it restarts
+// between the two (see nudgeStalledCRDs).
+func stalledCRD(u *unstructured.Unstructured) bool {
+	conditions, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	status := map[string]string{}
+	for _, c := range conditions {
+		if m, ok := c.(map[string]any); ok {
+			t, _ := m["type"].(string)
+			s, _ := m["status"].(string)
+			status[t] = s
+		}
+	}
+	return status["NamesAccepted"] == "True" && status["Established"] != "True"
 }

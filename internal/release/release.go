@@ -25,6 +25,7 @@ import (
 	"helm.sh/helm/v4/pkg/storage"
 	"helm.sh/helm/v4/pkg/storage/driver"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/dynamic"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 )
 
@@ -36,6 +37,9 @@ type Manager struct {
 	// secrets is the namespace's Secrets, where Get reads releases
 	// itself (latest.go); nil: Get asks Helm's storage (NewForTesting).
 	secrets func() (corev1client.SecretInterface, error)
+	// dynamic is the client that nudges stalled CRDs (crds.go); nil:
+	// none are nudged.
+	dynamic func() (dynamic.Interface, error)
 }
 
 // FieldManager owns, for server-side apply, every field slipway sets.
@@ -74,6 +78,7 @@ func newManager(getter genericclioptions.RESTClientGetter, namespace string, log
 			}
 			return cs.CoreV1().Secrets(namespace), nil
 		})
+		m.dynamic = sync.OnceValues(kc.Factory.DynamicClient)
 	}
 	cfg.KubeClient = kubeClient{Interface: cfg.KubeClient, prefetch: pf}
 	if m.secrets != nil {
@@ -151,7 +156,7 @@ func (m *Manager) Apply(ctx context.Context, s Spec) (Result, error) {
 		i.Labels = s.Labels
 		i.DryRunStrategy = action.DryRunNone
 		// The chart's crds/ at once (see installCRDs), not by Helm.
-		if i.SkipCRDs, err = m.installCRDs(ch); err != nil {
+		if i.SkipCRDs, err = m.installCRDs(ctx, ch); err != nil {
 			return Result{}, explain(s, ch, act, err)
 		}
 		done := m.prefetch.expect()
