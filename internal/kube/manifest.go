@@ -6,6 +6,16 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
+// ObjectID is what names an object in a manifest document.
+type ObjectID struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Metadata   struct {
+		Name      string `json:"name"`
+		Namespace string `json:"namespace"`
+	} `json:"metadata"`
+}
+
 // DecodeHead reads which object one document of a rendered manifest is
 // into a T: from its head alone (ManifestHead) when that parses and
 // complete says it is enough, else from the whole document. ok is false

@@ -7,15 +7,6 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-type manifestID struct {
-	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind"`
-	Metadata   struct {
-		Name      string `json:"name"`
-		Namespace string `json:"namespace"`
-	} `json:"metadata"`
-}
-
 // A head must name the object the whole document names.
 var manifestDocs = map[string]string{
 	"crd with a huge schema": `
@@ -75,9 +66,9 @@ metadata:
 `,
 }
 
-func fullID(t *testing.T, doc string) manifestID {
+func fullID(t *testing.T, doc string) ObjectID {
 	t.Helper()
-	var id manifestID
+	var id ObjectID
 	if err := yaml.Unmarshal([]byte(doc), &id); err != nil {
 		t.Fatalf("full parse: %v", err)
 	}
@@ -94,7 +85,7 @@ func TestManifestHeadNamesTheSameObject(t *testing.T) {
 			if strings.Contains(head, "\nspec:") || strings.Contains(head, "\ndata:") || strings.Contains(head, "\nrules:") || strings.Contains(head, "\ndescription:") {
 				t.Errorf("head kept more than apiVersion, kind and metadata:\n%s", head)
 			}
-			var got manifestID
+			var got ObjectID
 			if err := yaml.Unmarshal([]byte(head), &got); err != nil {
 				t.Fatalf("head does not parse: %v\n%s", err, head)
 			}
@@ -124,7 +115,7 @@ func TestManifestHeadRefusesOtherStyles(t *testing.T) {
 // DecodeHead falls back to the whole document when the head is refused
 // or does not say enough, and reports a document that names nothing.
 func TestDecodeHead(t *testing.T) {
-	named := func(id *manifestID) bool { return id.Kind != "" && id.Metadata.Name != "" }
+	named := func(id *ObjectID) bool { return id.Kind != "" && id.Metadata.Name != "" }
 	for _, tc := range []struct {
 		doc      string
 		ok       bool
@@ -158,7 +149,7 @@ func FuzzManifestHead(f *testing.F) {
 		if !ok {
 			return
 		}
-		var got, want manifestID
+		var got, want ObjectID
 		if yaml.Unmarshal([]byte(head), &got) != nil || got.Kind == "" || got.Metadata.Name == "" {
 			return // the caller parses the whole document
 		}

@@ -59,16 +59,6 @@ func Render(ctx context.Context, s Spec, kubeVersion string) (Result, error) {
 	return res, nil
 }
 
-// objectHead is what ParseObjects reads of each document.
-type objectHead struct {
-	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind"`
-	Metadata   struct {
-		Name      string `json:"name"`
-		Namespace string `json:"namespace"`
-	} `json:"metadata"`
-}
-
 // ParseObjects lists the resources in a rendered manifest. Objects with no
 // namespace get ns; for cluster-scoped kinds the caller's REST mapper
 // decides that the namespace does not apply.
@@ -77,7 +67,7 @@ func ParseObjects(manifest, ns string) []kube.Ref {
 	for _, doc := range strings.Split(manifest, "\n---") {
 		// The head alone, when it says which object this is (most of a
 		// chart's manifest is CRD schemas: see kube.ManifestHead).
-		head, ok := kube.DecodeHead(doc, func(h *objectHead) bool { return h.Kind != "" && h.Metadata.Name != "" })
+		head, ok := kube.DecodeHead(doc, func(h *kube.ObjectID) bool { return h.Kind != "" && h.Metadata.Name != "" })
 		if !ok {
 			continue
 		}
