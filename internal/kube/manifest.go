@@ -3,8 +3,12 @@ package kube
 import (
 	"strings"
 
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/yaml"
 )
+
+// CRDs is the resource of CustomResourceDefinitions.
+var CRDs = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 
 // ObjectID is what names an object in a manifest document.
 type ObjectID struct {

@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/slipway-dev/slipway/internal/kube"
 	chartv2 "helm.sh/helm/v4/pkg/chart/v2"
 	helmkube "helm.sh/helm/v4/pkg/kube"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 )
 
@@ -25,8 +25,6 @@ const crdEstablishTimeout = 60 * time.Second
 // CRD milliseconds after accepting its names, 5 s after when it runs as
 // several replicas.
 const crdStallWait = 10 * time.Second
-
-var crdResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 
 // nudgeAnnotation is set on a stalled CRD and removed at once: the two
 // updates are what makes the API server establish it.
@@ -110,10 +108,10 @@ func (m *Manager) nudgeStalledCRDs(ctx context.Context, crds helmkube.ResourceLi
 	if err != nil {
 		return nil, err
 	}
+	c := client.Resource(kube.CRDs)
 	var nudged []string
 	var errs []error
 	for _, info := range crds {
-		c := client.Resource(crdResource)
 		u, err := c.Get(ctx, info.Name, metav1.GetOptions{})
 		if err != nil {
 			errs = append(errs, err)

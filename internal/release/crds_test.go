@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/slipway-dev/slipway/internal/kube"
 	helmkube "helm.sh/helm/v4/pkg/kube"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -32,7 +33,7 @@ func crdWith(name string, conditions map[string]string) *unstructured.Unstructur
 // and it is left without the annotation.
 func TestNudgeStalledCRDs(t *testing.T) {
 	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
-		map[schema.GroupVersionResource]string{crdResource: "CustomResourceDefinitionList"},
+		map[schema.GroupVersionResource]string{kube.CRDs: "CustomResourceDefinitionList"},
 		crdWith("stalled.example.com", map[string]string{"NamesAccepted": "True", "Established": "False"}),
 		crdWith("served.example.com", map[string]string{"NamesAccepted": "True", "Established": "True"}),
 		crdWith("conflict.example.com", map[string]string{"NamesAccepted": "False", "Established": "False"}),
@@ -58,7 +59,7 @@ func TestNudgeStalledCRDs(t *testing.T) {
 	if len(patches) != 1 || patches["stalled.example.com"] != 2 {
 		t.Errorf("patches %v, want two of the stalled CRD", patches)
 	}
-	u, err := dyn.Resource(crdResource).Get(context.Background(), "stalled.example.com", metav1.GetOptions{})
+	u, err := dyn.Resource(kube.CRDs).Get(context.Background(), "stalled.example.com", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

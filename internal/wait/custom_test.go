@@ -28,7 +28,7 @@ var (
 func customWaiter(objs ...runtime.Object) *Waiter {
 	m := meta.NewDefaultRESTMapper(nil)
 	lists := map[schema.GroupVersionResource]string{
-		crdResource: "CustomResourceDefinitionList",
+		kube.CRDs: "CustomResourceDefinitionList",
 	}
 	for _, r := range []struct {
 		ref      kube.Ref

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/slipway-dev/slipway/internal/kube"
+
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -26,8 +28,6 @@ import (
 //     not change while a command runs; a failed read is not remembered);
 //   - lookupStatusSubresources starts the lookups of a whole target at
 //     once, alongside its reads, not one verdict after the other.
-
-var crdResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 
 // builtinGroups are served by the API server itself, not by CRDs: the
 // groups of client-go's scheme (every built-in kind) and the two the
@@ -86,7 +86,7 @@ func (w *Waiter) hasStatusSubresource(ctx context.Context, gvr schema.GroupVersi
 // is not worth remembering (the read failed for another reason than
 // the CRD not existing).
 func (w *Waiter) readStatusSubresource(ctx context.Context, gvr schema.GroupVersionResource) (has, known bool) {
-	crd, err := w.Dynamic.Resource(crdResource).Get(ctx, gvr.Resource+"."+gvr.Group, metav1.GetOptions{})
+	crd, err := w.Dynamic.Resource(kube.CRDs).Get(ctx, gvr.Resource+"."+gvr.Group, metav1.GetOptions{})
 	if err != nil {
 		return false, apierrors.IsNotFound(err) // not found: served another way (an aggregated API)
 	}

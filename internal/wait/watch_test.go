@@ -342,7 +342,7 @@ func TestWaitOnCustomResourcesWithoutStatus(t *testing.T) {
 	mw := object(mwRef, 1, map[string]any{"stripPrefix": map[string]any{}}, nil)
 	widget := object(widgetRef, 1, map[string]any{"size": int64(1)}, nil)
 	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), map[schema.GroupVersionResource]string{
-		crdResource: "CustomResourceDefinitionList",
+		kube.CRDs: "CustomResourceDefinitionList",
 		{Group: "traefik.io", Version: "v1alpha1", Resource: "middlewares"}: "MiddlewareList",
 		widgets: "WidgetList",
 	}, mw, widget, crd("middlewares.traefik.io", false), crd("widgets.example.com", true))
